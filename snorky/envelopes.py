@@ -1,0 +1,59 @@
+"""Encoding and decoding of the wire envelope ``{"service", "message"}``."""
+
+import json
+from typing import Any, Tuple, Union
+
+__all__ = ["EnvelopeError", "encode", "decode_envelope"]
+
+_encoder = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False
+)
+
+
+class EnvelopeError(ValueError):
+    """
+    A frame that is not a valid envelope; the text says why.
+    """
+
+
+def encode(obj: Any) -> bytes:
+    """
+    Encode a JSON-able object as compact UTF-8 JSON.
+
+    :raises ValueError: or :class:`TypeError` if *obj* is not JSON-able.
+    """
+    return _encoder.encode(obj).encode("utf-8")
+
+
+def _reject_constant(name: str) -> Any:
+    raise EnvelopeError("Invalid JSON: {} is not allowed".format(name))
+
+
+def decode_envelope(data: Union[str, bytes]) -> Tuple[str, Any]:
+    """
+    Decode one frame into ``(service name, message)``.
+
+    :raises EnvelopeError: if the frame is not UTF-8 JSON holding an object
+        with a string ``service`` and a ``message``.
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise EnvelopeError("Invalid UTF-8") from None
+    try:
+        obj = json.loads(data, parse_constant=_reject_constant)
+    except RecursionError:
+        raise EnvelopeError("Invalid JSON: nested too deeply") from None
+    except ValueError as e:
+        if isinstance(e, EnvelopeError):
+            raise
+        raise EnvelopeError("Invalid JSON") from None
+    if not isinstance(obj, dict):
+        raise EnvelopeError("Envelope must be an object")
+    service = obj.get("service")
+    if not isinstance(service, str):
+        raise EnvelopeError('Envelope needs a "service" string')
+    if "message" not in obj:
+        raise EnvelopeError('Envelope needs a "message"')
+    return service, obj["message"]

@@ -1,0 +1,1 @@
+"""Built-in services, and the base classes for writing your own."""

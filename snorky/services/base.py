@@ -1,0 +1,240 @@
+"""`Service` and `RPCService`: the base classes of every Snorky service."""
+
+import inspect
+from typing import Any, Callable, Dict, Iterable, Optional, TypeVar
+
+from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from snorky.client import Client, send_to_clients
+
+__all__ = [
+    "Service",
+    "RPCService",
+    "RPCError",
+    "Request",
+    "rpc_command",
+    "rpc_asynchronous",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Service:
+    """
+    A named service. Subclasses override :meth:`process_message_from` and
+    the connect/disconnect hooks, and push with :meth:`send_message_to`.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def process_message_from(self, client: Client, msg: Any) -> None:
+        """
+        Handle one message from *client*.
+        """
+
+    def client_connected(self, client: Client) -> None:
+        """
+        Called once when *client* connects to this service's registry.
+        """
+
+    def client_disconnected(self, client: Client) -> None:
+        """
+        Called once when *client* disconnects; forget everything about it.
+        """
+
+    def send_message_to(self, client: Client, msg: Any) -> None:
+        """
+        Send *msg* from this service to *client*.
+        """
+        client.send({"service": self.name, "message": msg})
+
+    def send_message_to_clients(self, clients: Iterable[Client], msg: Any) -> None:
+        """
+        Send *msg* to many clients, encoding it only once.
+        """
+        send_to_clients(clients, {"service": self.name, "message": msg})
+
+
+class RPCError(Exception):
+    """
+    Raised by a command to answer the caller with an error text.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def rpc_command(method: Any = None, *, name: Optional[str] = None) -> Any:
+    """
+    Mark a method of an :class:`RPCService` as a command callable by
+    clients. It takes ``(self, req, **params)``; what it returns (a value,
+    a ``Deferred``, or a coroutine) becomes the response.
+
+    Use it bare (the command is the method's name) or as
+    ``@rpc_command(name="publish")`` when the command's name is taken by
+    another method.
+    """
+
+    def mark(method: F) -> F:
+        method.rpc_command = name or method.__name__  # type: ignore[attr-defined]
+        return method
+
+    return mark if method is None else mark(method)
+
+
+def rpc_asynchronous(method: F) -> F:
+    """
+    Mark a command that answers later through ``req.reply`` or
+    ``req.error``; its return value is ignored. Use it above or instead of
+    ``@rpc_command``.
+    """
+    if not getattr(method, "rpc_command", None):
+        method = rpc_command(method)
+    method.rpc_asynchronous = True  # type: ignore[attr-defined]
+    return method
+
+
+class Request:
+    """
+    One call of an RPC command, resolved exactly once by :meth:`reply` or
+    :meth:`error`.
+
+    :ivar client: the calling :class:`~snorky.Client`.
+    :ivar command: the command name.
+    :ivar params: the parameters, a dict.
+    :ivar call_id: the caller's ``callId``, or ``None``.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        service: Service,
+        client: Client,
+        command: Optional[str],
+        params: Dict[str, Any],
+        call_id: Any,
+    ) -> None:
+        self.service = service
+        self.client = client
+        self.command = command
+        self.params = params
+        self.call_id = call_id
+        self.resolved = False
+
+    def _resolve(self) -> None:
+        if self.resolved:
+            raise RuntimeError("Request already resolved")
+        self.resolved = True
+
+    def reply(self, data: Any = None) -> None:
+        """
+        Answer with *data*; data that is not JSON-able becomes an
+        ``Internal error``.
+        """
+        self._resolve()
+        try:
+            self.service.send_message_to(
+                self.client,
+                {"type": "response", "callId": self.call_id, "data": data},
+            )
+        except (TypeError, ValueError):
+            self.log.failure(
+                "Command {command} of {service} answered data that is not JSON",
+                command=self.command,
+                service=self.service.name,
+            )
+            self._send_error("Internal error")
+
+    def error(self, message: str) -> None:
+        """
+        Answer with an error text.
+        """
+        self._resolve()
+        self._send_error(message)
+
+    def _send_error(self, message: str) -> None:
+        self.service.send_message_to(
+            self.client,
+            {"type": "error", "callId": self.call_id, "message": str(message)},
+        )
+
+
+class RPCService(Service):
+    """
+    A service whose messages are calls of ``@rpc_command`` methods:
+    ``{"command", "params", "callId"}`` in, ``response`` or ``error`` out.
+    """
+
+    log = Logger()
+
+    #: Command name to method name, gathered from the class's methods.
+    rpc_commands: Dict[str, str] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        commands = {}
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                command = getattr(value, "rpc_command", None)
+                if isinstance(command, str):
+                    commands[command] = attr
+        cls.rpc_commands = commands
+
+    def process_message_from(self, client: Client, msg: Any) -> None:
+        call_id = msg.get("callId") if isinstance(msg, dict) else None
+        if not isinstance(msg, dict) or not isinstance(msg.get("command"), str):
+            Request(self, client, None, {}, call_id).error("Invalid message")
+            return
+        params = msg.get("params", {})
+        if params is None:
+            params = {}
+        req = Request(self, client, msg["command"], params, call_id)
+        self.call_command(req)
+
+    def call_command(self, req: Request) -> None:
+        """
+        Run the command that *req* names and resolve *req* with its result.
+        """
+        attr = self.rpc_commands.get(req.command or "")
+        if attr is None:
+            req.error("Unknown command")
+            return
+        method = getattr(self, attr)
+        if not isinstance(req.params, dict):
+            req.error("Invalid params")
+            return
+        try:
+            inspect.signature(method).bind(req, **req.params)
+        except TypeError:
+            req.error("Invalid params")
+            return
+        try:
+            result = method(req, **req.params)
+        except Exception:
+            self._fail(req, Failure())
+            return
+        if getattr(method, "rpc_asynchronous", False):
+            return
+        if inspect.iscoroutine(result):
+            result = ensureDeferred(result)
+        if isinstance(result, Deferred):
+            result.addCallbacks(req.reply, lambda failure: self._fail(req, failure))
+        else:
+            req.reply(result)
+
+    def _fail(self, req: Request, failure: Failure) -> None:
+        if failure.check(RPCError):
+            req.error(failure.value.message)
+            return
+        self.log.failure(
+            "Command {command} of {service} failed",
+            failure=failure,
+            command=req.command,
+            service=self.name,
+        )
+        req.error("Internal error")

@@ -1,0 +1,1 @@
+"""Snorky's tests; run them with ``python -m twisted.trial test``."""
