@@ -1,0 +1,263 @@
+"""The ``twistd snorky`` command: its options and ``makeService``."""
+
+import importlib
+import os
+import secrets
+import sys
+import tomllib
+from typing import Any, Dict, List, Mapping, Optional
+
+from twisted.application.service import IService, MultiService
+from twisted.python import usage
+
+from snorky.app import default_app
+from snorky.ports import PortSpec, PortSpecError, parse_port_spec
+from snorky.registry import ServiceRegistry
+from snorky.server import ListenError, ServerOptions, make_service
+from snorky.transports.websocket import WebSocketOptions
+
+__all__ = ["Options", "ConfigError", "makeService", "DEFAULT_PORTS"]
+
+DEFAULT_PORTS = (
+    "frontend:websocket+sockjs:tcp:5001",
+    "backend:http:tcp:5002:interface=127.0.0.1",
+)
+
+KEY_ENV = "SNORKY_BACKEND_KEY"
+
+
+class ConfigError(Exception):
+    """
+    Options that cannot start a server; the text is one line saying why.
+    """
+
+
+class Options(usage.Options):
+    """
+    Options of ``twistd snorky``.
+    """
+
+    synopsis = "[--app MODULE:CALLABLE] [--ports SPEC ...] [options]"
+    longdesc = (
+        "Run a Snorky server. Each --ports SPEC is REGISTRY:PROTOCOLS:ENDPOINT, "
+        "where PROTOCOLS joins websocket, sockjs and http with '+', and ENDPOINT "
+        "is a Twisted server endpoint string, e.g. frontend:websocket:tcp:5001 "
+        "or backend:http:tcp:5002:interface=127.0.0.1. Default ports: "
+        + " and ".join(DEFAULT_PORTS)
+        + ". The backend key comes from --backend-key, --backend-key-file or "
+        "the " + KEY_ENV + " environment variable; without any, a random one "
+        "is generated and printed."
+    )
+
+    optParameters = [
+        ["app", None, None,
+         "MODULE:CALLABLE; CALLABLE() returns {registry name: ServiceRegistry}. "
+         "MODULE is imported with the current directory on the path."],
+        ["config", None, None,
+         "TOML file configuring the default app (e.g. DataSync dealers)."],
+        ["backend-key", None, None, "Key the HTTP backend requires."],
+        ["backend-key-file", None, None, "File holding the backend key."],
+        ["backend-timeout", None, 30.0,
+         "Seconds a backend request may wait for its answer.", float],
+        ["backend-max-body-size", None, 1 << 20,
+         "Largest backend request body, in bytes.", int],
+        ["ping-interval", None, 90.0,
+         "Seconds between WebSocket keep-alive pings (0: none).", float],
+        ["max-message-size", None, 1 << 20,
+         "Largest WebSocket message, in bytes.", int],
+        ["max-connections", None, None,
+         "Most WebSocket connections per port (default: no limit).", int],
+        ["sockjs-heartbeat", None, 25.0, "Seconds between SockJS heartbeats.", float],
+        ["sockjs-disconnect-delay", None, 5.0,
+         "Seconds a SockJS session waits for its client to poll again.", float],
+        ["sockjs-response-limit", None, 128 * 1024,
+         "Bytes a SockJS streaming response sends before it is renewed.", int],
+        ["sockjs-url", None, None,
+         "Address of sockjs-client that the SockJS iframe page loads."],
+        ["sockjs-file", None, None,
+         "A local sockjs.min.js to serve to the SockJS iframe page instead."],
+    ]
+
+    optFlags = [
+        ["sockjs-no-websocket", None, "Do not offer SockJS's websocket transport."],
+        ["sockjs-cookie", None, "Set the JSESSIONID cookie (for sticky load balancers)."],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["ports"] = []
+        self["allowed-origins"] = []
+
+    def opt_ports(self, spec: str) -> None:
+        """
+        A port to listen on, REGISTRY:PROTOCOLS:ENDPOINT (repeatable).
+        """
+        self["ports"].append(spec)
+
+    def opt_allowed_origin(self, origin: str) -> None:
+        """
+        An origin allowed to open WebSocket connections, e.g.
+        https://example.com or *.example.com (repeatable; default: any).
+        """
+        self["allowed-origins"].append(origin)
+
+
+def load_app(spec: str) -> Dict[str, ServiceRegistry]:
+    """
+    Import ``MODULE:CALLABLE``, call it, and check it returns registries.
+
+    :raises ConfigError: if any of that fails.
+    """
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ConfigError("--app {!r} is not MODULE:CALLABLE".format(spec))
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+        app = getattr(module, attr)
+    except Exception as e:
+        raise ConfigError(
+            "cannot load --app {!r}: {}: {}".format(spec, type(e).__name__, e)
+        ) from None
+    try:
+        registries = app()
+    except Exception as e:
+        raise ConfigError(
+            "--app {!r} failed: {}: {}".format(spec, type(e).__name__, e)
+        ) from None
+    if not isinstance(registries, Mapping) or not all(
+        isinstance(r, ServiceRegistry) for r in registries.values()
+    ):
+        raise ConfigError(
+            "--app {!r} must return a mapping of names to ServiceRegistry".format(spec)
+        )
+    return dict(registries)
+
+
+def load_config(path: Optional[str]) -> Dict[str, Any]:
+    """
+    Read the ``--config`` TOML file (an empty config without one).
+    """
+    if path is None:
+        return {}
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError("cannot read --config {!r}: {}".format(path, e)) from None
+
+
+def backend_key(options: Mapping[str, Any]) -> Optional[str]:
+    """
+    The backend key from the option, the file or the environment.
+    """
+    if options["backend-key"]:
+        return options["backend-key"]
+    path = options["backend-key-file"]
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                key = f.read().strip()
+        except OSError as e:
+            raise ConfigError(
+                "cannot read --backend-key-file {!r}: {}".format(path, e.strerror)
+            ) from None
+        if not key:
+            raise ConfigError("--backend-key-file {!r} is empty".format(path))
+        return key
+    return os.environ.get(KEY_ENV) or None
+
+
+def server_options(options: Mapping[str, Any], key: Optional[str]) -> ServerOptions:
+    """
+    The transports' options from the command line.
+    """
+    websocket = WebSocketOptions(
+        ping_interval=options["ping-interval"],
+        allowed_origins=tuple(options["allowed-origins"]) or ("*",),
+        max_message_size=options["max-message-size"],
+        max_connections=options["max-connections"],
+    )
+    from snorky.transports.sockjs import SockJSOptions
+
+    sockjs = SockJSOptions(
+        heartbeat_delay=options["sockjs-heartbeat"],
+        disconnect_delay=options["sockjs-disconnect-delay"],
+        response_limit=options["sockjs-response-limit"],
+        websocket=not options["sockjs-no-websocket"],
+        cookie_needed=bool(options["sockjs-cookie"]),
+        sockjs_file=options["sockjs-file"],
+    )
+    if options["sockjs-url"]:
+        sockjs.sockjs_url = options["sockjs-url"]
+    return ServerOptions(
+        websocket=websocket,
+        sockjs=sockjs,
+        backend_key=key,
+        backend_max_body_size=options["backend-max-body-size"],
+        backend_timeout=options["backend-timeout"],
+    )
+
+
+class SnorkyService(MultiService):
+    """
+    The top service of ``twistd snorky``: a port that cannot listen stops
+    start-up with one line instead of a traceback.
+    """
+
+    def startService(self) -> None:
+        try:
+            super().startService()
+        except ListenError as e:
+            raise SystemExit("snorky: {}".format(e)) from None
+
+
+def build(options: Mapping[str, Any], out: Any = None) -> MultiService:
+    """
+    Build the service tree from parsed options.
+
+    :param out: where to print the generated backend key (standard error).
+    :raises ConfigError: for anything that cannot start.
+    """
+    out = out or sys.stderr
+    try:
+        specs: List[PortSpec] = [
+            parse_port_spec(s) for s in (options["ports"] or DEFAULT_PORTS)
+        ]
+    except PortSpecError as e:
+        raise ConfigError(str(e)) from None
+    if options["app"]:
+        registries = load_app(options["app"])
+    else:
+        try:
+            registries = default_app(load_config(options["config"]))
+        except ValueError as e:
+            raise ConfigError("bad --config: {}".format(e)) from None
+    key = backend_key(options)
+    if key is None and any("http" in s.protocols for s in specs):
+        key = secrets.token_urlsafe(32)
+        print(
+            "snorky: no backend key given; generated for this run: {}\n"
+            "snorky: set one with --backend-key-file PATH or {}".format(key, KEY_ENV),
+            file=out,
+            flush=True,
+        )
+    top = SnorkyService()
+    try:
+        make_service(registries, specs, server_options(options, key)).setServiceParent(
+            top
+        )
+    except PortSpecError as e:
+        raise ConfigError(str(e)) from None
+    return top
+
+
+def makeService(options: Mapping[str, Any]) -> IService:
+    """
+    The twistd entry point: bad options end start-up with one clear line.
+    """
+    try:
+        return build(options)
+    except ConfigError as e:
+        raise SystemExit("snorky: {}".format(e)) from None
