@@ -1,0 +1,1 @@
+"""Tests for the built-in services in snorky.services."""
