@@ -1,0 +1,322 @@
+"""
+`DataSyncService`: the frontend of DataSync, which browsers talk to.
+
+It owns the dealers and the subscriptions. The backend
+(:class:`~snorky.services.datasync.backend.DataSyncBackend`) authorizes
+subscriptions and publishes deltas into it; browsers acquire and cancel
+subscriptions and receive ``{"type": "delta", "delta": {...}}``.
+"""
+
+import hmac
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+
+from twisted.logger import Logger
+
+from snorky.client import Client
+from snorky.loglimit import LogLimiter
+from snorky.services.base import (
+    Request,
+    RPCError,
+    RPCService,
+    rpc_asynchronous,
+    rpc_command,
+)
+from snorky.services.datasync.dealers import Dealer, InvalidQuery
+from snorky.services.datasync.deltas import (
+    DeletionDelta,
+    Delta,
+    InsertionDelta,
+    UpdateDelta,
+)
+from snorky.services.datasync.subscriptions import (
+    State,
+    Subscription,
+    SubscriptionItem,
+    new_token,
+    token_lookup_key,
+)
+
+__all__ = ["DataSyncService"]
+
+_NOT_GIVEN: Any = object()
+
+
+def delta_message(delta: Delta) -> Dict[str, Any]:
+    """
+    The message that carries *delta* to a browser.
+    """
+    return {"type": "delta", "delta": delta.for_json()}
+
+
+class DataSyncService(RPCService):
+    """
+    Forwards each delta to the subscriptions whose items cover it.
+
+    :param name: the service name (usually ``"datasync"``).
+    :param dealers: dealer classes or instances; names must be unique.
+    :param grace_period: seconds a subscription outlives its holder's
+        connection, buffering deltas, so that a reconnecting browser can
+        acquire it again and miss nothing; ``0`` drops it at once.
+    :param max_buffer: deltas buffered per subscription while nobody holds
+        it; one more expires the subscription.
+    :param max_subscriptions_per_client: subscriptions one connection may
+        hold.
+    :param max_items_per_subscription: items one subscription may have.
+    :param reactor: an ``IReactorTime`` for the timers; the global reactor
+        when ``None``.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        name: str,
+        dealers: Iterable[Union[Dealer, type]] = (),
+        grace_period: float = 30.0,
+        max_buffer: int = 1000,
+        max_subscriptions_per_client: int = 1000,
+        max_items_per_subscription: int = 100,
+        reactor: Any = None,
+    ) -> None:
+        super().__init__(name)
+        if grace_period < 0:
+            raise ValueError("grace_period must not be negative")
+        if max_buffer < 0:
+            raise ValueError("max_buffer must not be negative")
+        if reactor is None:
+            from twisted.internet import reactor
+        self.reactor = reactor
+        self.grace_period = grace_period
+        self.max_buffer = max_buffer
+        self.max_subscriptions_per_client = max_subscriptions_per_client
+        self.max_items_per_subscription = max_items_per_subscription
+        self.dealers: Dict[str, Dealer] = {}
+        self.dealers_by_model: Dict[str, List[Dealer]] = {}
+        #: Subscriptions by :func:`token_lookup_key` of their token.
+        self.subscriptions: Dict[str, Subscription] = {}
+        self.subscriptions_by_client: Dict[Client, Set[Subscription]] = {}
+        self._log_limiter = LogLimiter(reactor)
+        for dealer in dealers:
+            self.register_dealer(dealer)
+
+    def register_dealer(self, dealer: Union[Dealer, type]) -> Dealer:
+        """
+        Let subscriptions use *dealer* (a class is instantiated).
+
+        :returns: the dealer instance.
+        :raises ValueError: if a dealer of that name exists already, or the
+            dealer has no model.
+        """
+        instance: Dealer = dealer() if isinstance(dealer, type) else dealer
+        if not isinstance(instance.model, str):
+            raise ValueError("Dealer {!r} has no model".format(instance.name))
+        if instance.name in self.dealers:
+            raise ValueError(
+                "A dealer named {!r} is registered already".format(instance.name)
+            )
+        self.dealers[instance.name] = instance
+        self.dealers_by_model.setdefault(instance.model, []).append(instance)
+        return instance
+
+    # -- Subscriptions ----------------------------------------------------
+
+    def authorize_subscription(
+        self, items: Sequence[Tuple[Any, Any]], timeout: float
+    ) -> str:
+        """
+        Create a subscription for *items*, ``(dealer name, query)`` pairs,
+        and buffer its deltas until a client acquires it or *timeout*
+        seconds pass.
+
+        :returns: its token.
+        :raises RPCError: ``Too many items``, ``No such dealer`` or
+            ``Invalid query``; nothing is created then.
+        """
+        if len(items) > self.max_items_per_subscription:
+            raise RPCError("Too many items")
+        prepared = []
+        for dealer_name, query in items:
+            dealer = None
+            if isinstance(dealer_name, str):
+                dealer = self.dealers.get(dealer_name)
+            if dealer is None:
+                raise RPCError("No such dealer")
+            try:
+                item = SubscriptionItem(dealer, query, dealer.prepare_query(query))
+            except InvalidQuery as e:
+                self.log.info(
+                    "Invalid query for dealer {dealer}: {reason}",
+                    dealer=dealer_name,
+                    reason=str(e),
+                )
+                raise RPCError("Invalid query") from None
+            prepared.append(item)
+        token = new_token()
+        while token_lookup_key(token) in self.subscriptions:
+            token = new_token()
+        subscription = Subscription(token, prepared)
+        for item in prepared:
+            item.dealer.add_subscription_item(item)
+        self.subscriptions[token_lookup_key(token)] = subscription
+        subscription.timer = self.reactor.callLater(
+            timeout, self.cancel, subscription
+        )
+        return token
+
+    def find_subscription(self, token: Any) -> Optional[Subscription]:
+        """
+        The subscription whose token is *token*, if any.
+        """
+        if not isinstance(token, str):
+            return None
+        subscription = self.subscriptions.get(token_lookup_key(token))
+        if subscription is None or not hmac.compare_digest(
+            subscription.token.encode("utf-8"),
+            token.encode("utf-8", "surrogatepass"),
+        ):
+            return None
+        return subscription
+
+    def acquire(self, client: Client, token: Any) -> List[Any]:
+        """
+        Make *client* the holder of the subscription with *token*.
+
+        :returns: the messages buffered for it, oldest first, which the
+            caller must send to *client*.
+        :raises RPCError: ``No such subscription``, ``Subscription
+            expired``, ``Subscription already acquired`` or ``Too many
+            subscriptions``.
+        """
+        subscription = self.find_subscription(token)
+        if subscription is None:
+            raise RPCError("No such subscription")
+        if subscription.state is State.EXPIRED:
+            raise RPCError("Subscription expired")
+        if subscription.state is State.ACTIVE:
+            raise RPCError("Subscription already acquired")
+        held = self.subscriptions_by_client.get(client)
+        if held is not None and len(held) >= self.max_subscriptions_per_client:
+            raise RPCError("Too many subscriptions")
+        if held is None:
+            held = self.subscriptions_by_client[client] = set()
+        held.add(subscription)
+        return subscription.attach(client)
+
+    def cancel(self, subscription: Subscription) -> None:
+        """
+        End *subscription* now, wherever it is in its life, removing every
+        trace of it; ending it twice does nothing.
+        """
+        if subscription.state is State.ENDED:
+            return
+        if subscription.state is not State.EXPIRED:
+            self._unindex(subscription)
+        if subscription.client is not None:
+            self._forget_holder(subscription.client, subscription)
+        subscription.end()
+        del self.subscriptions[token_lookup_key(subscription.token)]
+
+    def _unindex(self, subscription: Subscription) -> None:
+        for item in subscription.items:
+            item.dealer.remove_subscription_item(item)
+
+    def _forget_holder(self, client: Client, subscription: Subscription) -> None:
+        held = self.subscriptions_by_client.get(client)
+        if held is not None:
+            held.discard(subscription)
+            if not held:
+                del self.subscriptions_by_client[client]
+
+    def client_disconnected(self, client: Client) -> None:
+        for subscription in self.subscriptions_by_client.pop(client, ()):
+            subscription.detach()
+            if self.grace_period > 0:
+                subscription.timer = self.reactor.callLater(
+                    self.grace_period, self.cancel, subscription
+                )
+            else:
+                self.cancel(subscription)
+
+    # -- Commands ---------------------------------------------------------
+
+    @rpc_asynchronous
+    @rpc_command(name="acquireSubscription")
+    def acquire_subscription(self, req: Request, token: Any = _NOT_GIVEN) -> None:
+        """
+        Hold the subscription with *token*: the response comes first, then
+        the deltas buffered for it, in publish order.
+        """
+        if token is _NOT_GIVEN:
+            raise RPCError('Missing field "token"')
+        buffered = self.acquire(req.client, token)
+        req.reply(None)
+        for message in buffered:
+            self.send_message_to(req.client, message)
+
+    @rpc_command(name="cancelSubscription")
+    def cancel_subscription(self, req: Request, token: Any = _NOT_GIVEN) -> None:
+        """
+        End a subscription this client holds.
+        """
+        if token is _NOT_GIVEN:
+            raise RPCError('Missing field "token"')
+        subscription = self.find_subscription(token)
+        if subscription is None or subscription.client is not req.client:
+            raise RPCError("No such subscription")
+        self.cancel(subscription)
+
+    # -- Deltas -----------------------------------------------------------
+
+    def publish_deltas(self, deltas: Iterable[Delta]) -> None:
+        """
+        Deliver *deltas*, in order, to the subscriptions they concern.
+
+        This is the one way deltas enter DataSync; a broker spreading them
+        over several processes would hook in here.
+        """
+        for delta in deltas:
+            dealers = self.dealers_by_model.get(delta.model)
+            if dealers:
+                self._route(dealers, delta)
+
+    def _route(self, dealers: List[Dealer], delta: Delta) -> None:
+        if not isinstance(delta, UpdateDelta):
+            self._deliver(self._match(dealers, delta.data), delta)  # type: ignore[attr-defined]
+            return
+        # Each subscription sees the update as its own view changes: an
+        # item entering the view is an insert, one leaving it a delete.
+        before = self._match(dealers, delta.old_data)
+        after = self._match(dealers, delta.new_data)
+        if after - before:
+            self._deliver(after - before, InsertionDelta(delta.model, delta.new_data))
+        if before & after:
+            self._deliver(before & after, delta)
+        if before - after:
+            self._deliver(before - after, DeletionDelta(delta.model, delta.old_data))
+
+    def _match(self, dealers: List[Dealer], data: Any) -> Set[Subscription]:
+        subscriptions = set()
+        for dealer in dealers:
+            try:
+                items = dealer.get_subscription_items_for_model(data)
+                subscriptions.update([item.subscription for item in items])
+            except Exception:
+                if self._log_limiter.allow():
+                    self.log.failure(
+                        "Dealer {dealer} failed to route data", dealer=dealer.name
+                    )
+        return subscriptions
+
+    def _deliver(self, subscriptions: Set[Subscription], delta: Delta) -> None:
+        message = delta_message(delta)
+        clients = []
+        for subscription in subscriptions:
+            if subscription.client is not None:
+                clients.append(subscription.client)
+            elif subscription.state is not State.EXPIRED:
+                if not subscription.buffer(message, self.max_buffer):
+                    # Tell the client at acquire time rather than leave a
+                    # silent gap; the token stays until its timer ends.
+                    self._unindex(subscription)
+        if clients:
+            self.send_message_to_clients(clients, message)

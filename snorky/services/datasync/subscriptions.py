@@ -1,0 +1,186 @@
+"""
+Subscriptions: what a browser asked to be kept up to date about, and the
+state of its delivery.
+
+A :class:`Subscription` is created by the backend (authorization), linked
+to a browser's connection by its token (acquisition), and buffers deltas
+while nobody holds it::
+
+    AWAITING --acquire--> ACTIVE --holder disconnects--> DETACHED
+       |                    ^                               |
+       |                    +-----------acquire-------------+
+       +--buffer overflows--> EXPIRED <--buffer overflows---+
+
+AWAITING, DETACHED and EXPIRED subscriptions end when their timer runs
+out; any of them ends when cancelled (ENDED).
+"""
+
+import enum
+import secrets
+from typing import Any, List, Optional
+
+from twisted.internet.interfaces import IDelayedCall
+
+from snorky.client import Client
+
+__all__ = [
+    "State",
+    "Subscription",
+    "SubscriptionItem",
+    "new_token",
+    "token_lookup_key",
+]
+
+# 32 random bytes: 256 bits, of which the lookup key below exposes at most
+# 96 to timing; the rest is compared in constant time.
+_TOKEN_BYTES = 32
+_LOOKUP_CHARS = 16
+
+
+def new_token() -> str:
+    """
+    A fresh, unguessable subscription token (URL-safe text).
+    """
+    return secrets.token_urlsafe(_TOKEN_BYTES)
+
+
+def token_lookup_key(token: str) -> str:
+    """
+    The part of *token* used to find its subscription in a dict; the whole
+    token is then checked with :func:`hmac.compare_digest`, so that lookup
+    timing reveals nothing about the rest.
+    """
+    return token[:_LOOKUP_CHARS]
+
+
+class State(enum.Enum):
+    """
+    Where a subscription is in its life.
+    """
+
+    #: Authorized, not acquired yet; deltas are buffered.
+    AWAITING = "awaiting"
+    #: Held by a connected client; deltas are sent at once.
+    ACTIVE = "active"
+    #: Its holder disconnected; deltas are buffered for the grace period.
+    DETACHED = "detached"
+    #: Its buffer overflowed; it only remembers that, until its timer ends.
+    EXPIRED = "expired"
+    #: Gone from every table; nothing can reach it any more.
+    ENDED = "ended"
+
+
+class SubscriptionItem:
+    """
+    One ``(dealer, query)`` pair of a subscription; what dealers index.
+
+    :ivar dealer: the :class:`~snorky.services.datasync.dealers.Dealer`.
+    :ivar query: the query as the backend sent it.
+    :ivar prepared: what the dealer's ``prepare_query`` made of it (a key,
+        a compiled filter...).
+    :ivar subscription: the :class:`Subscription` it belongs to.
+    """
+
+    __slots__ = ("dealer", "query", "prepared", "subscription")
+
+    def __init__(self, dealer: Any, query: Any, prepared: Any = None) -> None:
+        self.dealer = dealer
+        self.query = query
+        self.prepared = prepared
+        self.subscription: Optional["Subscription"] = None
+
+    def __repr__(self) -> str:
+        return "<SubscriptionItem {} {!r}>".format(
+            getattr(self.dealer, "name", self.dealer), self.query
+        )
+
+
+class Subscription:
+    """
+    A set of :class:`SubscriptionItem`, its token, its holder and its buffer.
+
+    :ivar token: the secret that lets a client acquire it.
+    :ivar items: its items, in the order they were authorized.
+    :ivar state: a :class:`State`.
+    :ivar client: the holder while ACTIVE, else ``None``.
+    :ivar timer: the pending drop while AWAITING, DETACHED or EXPIRED.
+    """
+
+    __slots__ = ("token", "items", "state", "client", "timer", "_buffer")
+
+    def __init__(self, token: str, items: List[SubscriptionItem]) -> None:
+        self.token = token
+        self.items = items
+        for item in items:
+            item.subscription = self
+        self.state = State.AWAITING
+        self.client: Optional[Client] = None
+        self.timer: Optional[IDelayedCall] = None
+        self._buffer: List[Any] = []
+
+    @property
+    def buffered(self) -> int:
+        """
+        How many messages wait for a holder.
+        """
+        return len(self._buffer)
+
+    def buffer(self, message: Any, limit: int) -> bool:
+        """
+        Keep *message* for the next holder.
+
+        :returns: ``False`` if that would exceed *limit* messages; the
+            subscription is then EXPIRED and its buffer is freed.
+        """
+        if len(self._buffer) >= limit:
+            self.expire()
+            return False
+        self._buffer.append(message)
+        return True
+
+    def expire(self) -> None:
+        """
+        Give up on this subscription's deltas; acquiring it now fails.
+        """
+        self.state = State.EXPIRED
+        self._buffer = []
+
+    def end(self) -> None:
+        """
+        Let go of the holder, the buffer and the timer.
+        """
+        self.cancel_timer()
+        self.state = State.ENDED
+        self.client = None
+        self._buffer = []
+
+    def attach(self, client: Client) -> List[Any]:
+        """
+        Make *client* the holder.
+
+        :returns: the buffered messages, oldest first; the buffer is emptied.
+        """
+        self.state = State.ACTIVE
+        self.client = client
+        self.cancel_timer()
+        buffered, self._buffer = self._buffer, []
+        return buffered
+
+    def detach(self) -> None:
+        """
+        Forget the holder; deltas are buffered from now on.
+        """
+        self.state = State.DETACHED
+        self.client = None
+
+    def cancel_timer(self) -> None:
+        """
+        Cancel the pending drop, if any.
+        """
+        if self.timer is not None:
+            if self.timer.active():
+                self.timer.cancel()
+            self.timer = None
+
+    def __repr__(self) -> str:
+        return "<Subscription {} {} items>".format(self.state.value, len(self.items))
