@@ -1,0 +1,220 @@
+"""
+The HTTP backend transport, on Klein: trusted application servers
+``POST`` one envelope and get the service's reply envelope back.
+
+Each request becomes a short-lived :class:`BackendClient` of one
+:class:`~snorky.ServiceRegistry`: it connects, sends its envelope, takes
+the first envelope the service sends back as the response body, and
+disconnects.
+"""
+
+import hmac
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional
+
+from klein import Klein
+from twisted.internet.defer import Deferred, TimeoutError
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource, Resource
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from snorky.client import Client
+from snorky.envelopes import EnvelopeError, decode_envelope, encode
+from snorky.loglimit import LogLimiter
+from snorky.transports._addresses import address_text
+
+if TYPE_CHECKING:
+    from snorky.registry import ServiceRegistry
+
+__all__ = ["BackendOptions", "BackendClient", "backend_resource", "KEY_HEADER"]
+
+#: The request header that carries the backend key.
+KEY_HEADER = b"X-Backend-Key"
+
+_JSON = b"application/json"
+
+
+@dataclass
+class BackendOptions:
+    """
+    Settings of the HTTP backend API.
+
+    :param key: the shared secret every request must carry in the
+        ``X-Backend-Key`` header. It is left out of ``repr`` so that it
+        does not end up in logs.
+    :param max_body_size: the largest request body accepted, in bytes.
+    :param timeout: seconds to wait for the service's answer before
+        answering 504.
+    """
+
+    key: str = field(repr=False)
+    max_body_size: int = 1 << 20
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            raise ValueError("The backend key must not be empty")
+        if self.max_body_size < 1:
+            raise ValueError("max_body_size must be positive")
+        if self.timeout <= 0:
+            raise ValueError("timeout must be positive")
+
+
+class BackendClient(Client):
+    """
+    One backend request as services see it. The first envelope sent to it
+    once its message is being routed fires :attr:`reply`; anything after
+    that is dropped.
+
+    :ivar reply: a ``Deferred`` that fires with the encoded reply envelope.
+    """
+
+    transport_name = "http"
+
+    def __init__(self, remote_address: Optional[str] = None) -> None:
+        super().__init__(remote_address)
+        self.reply: "Deferred[bytes]" = Deferred()
+        self._expecting = False
+
+    def expect_reply(self) -> None:
+        """
+        Take the next envelope as the reply. Envelopes sent before (for
+        example by a service greeting every client that connects) are not
+        answers to the request, and are dropped.
+        """
+        self._expecting = True
+
+    def write_frame(self, frame: bytes) -> None:
+        if self._expecting and not self.reply.called:
+            self.reply.callback(frame)
+
+
+def _json_body(request: IRequest, code: int, body: bytes) -> bytes:
+    request.setResponseCode(code)
+    request.setHeader(b"Content-Type", _JSON)
+    return body
+
+
+class _BackendAPI:
+    """
+    The Klein application behind :func:`backend_resource`.
+    """
+
+    app = Klein()
+    log = Logger()
+
+    def __init__(
+        self, registry: "ServiceRegistry", options: BackendOptions, reactor: Any
+    ) -> None:
+        if reactor is None:
+            from twisted.internet import reactor
+        self._registry = registry
+        self._options = options
+        self._key = options.key.encode("utf-8")
+        self._reactor = reactor
+        self._log_limiter = LogLimiter(reactor)
+
+    def _refuse(self, request: IRequest, code: int, text: str) -> bytes:
+        if self._log_limiter.allow():
+            self.log.warn(
+                "Refused a backend request from {peer} ({code}): {reason}",
+                peer=address_text(request.getClientAddress()),
+                code=code,
+                reason=text,
+            )
+        return _json_body(request, code, encode({"error": text}))
+
+    @app.route("/", methods=["POST"])
+    def post(self, request: IRequest) -> Any:
+        key = request.getHeader(KEY_HEADER)
+        if key is None:
+            return self._refuse(request, 401, "Missing X-Backend-Key header")
+        if not hmac.compare_digest(key, self._key):
+            return self._refuse(request, 401, "Wrong X-Backend-Key")
+        limit = self._options.max_body_size
+        declared = request.getHeader(b"Content-Length")
+        # twisted.web has answered 400 already if the header is not a number.
+        if declared is not None and int(declared) > limit:
+            return self._refuse(request, 413, "Body larger than {} bytes".format(limit))
+        body = request.content.read(limit + 1)
+        if len(body) > limit:
+            return self._refuse(request, 413, "Body larger than {} bytes".format(limit))
+        try:
+            name, message = decode_envelope(body)
+        except EnvelopeError as e:
+            return self._refuse(request, 400, str(e))
+        if name not in self._registry.services:
+            return self._refuse(request, 404, "Unknown service")
+        return self._route(request, name, message)
+
+    def _route(self, request: IRequest, name: str, message: Any) -> "Deferred[bytes]":
+        client = BackendClient(address_text(request.getClientAddress()))
+        self._registry.client_connected(client)
+        client.expect_reply()
+        self._registry.process_message_from(client, name, message)
+
+        def disconnect(result: Any) -> Any:
+            self._registry.client_disconnected(client)
+            return result
+
+        def timed_out(failure: Failure) -> bytes:
+            failure.trap(TimeoutError)
+            return self._refuse(
+                request,
+                504,
+                "Service {} did not answer within {} seconds".format(
+                    name, self._options.timeout
+                ),
+            )
+
+        reply = client.reply
+        reply.addTimeout(self._options.timeout, self._reactor)
+        reply.addBoth(disconnect)
+        reply.addCallbacks(lambda frame: _json_body(request, 200, frame), timed_out)
+        return reply
+
+    @app.handle_errors(MethodNotAllowed)
+    def method_not_allowed(self, request: IRequest, failure: Failure) -> bytes:
+        request.setHeader(b"Allow", b"POST")
+        return self._refuse(request, 405, "Only POST is allowed")
+
+    @app.handle_errors(NotFound)
+    def not_found(self, request: IRequest, failure: Failure) -> bytes:
+        return self._refuse(request, 404, "Not found")
+
+
+class _AtOwnRoot(Resource):
+    """
+    Serves *inner* with the request's remaining path taken as ``/``: mounted
+    with ``putChild(b"backend", ...)``, a request for exactly ``/backend``
+    arrives with no path left, which Klein's router would not match.
+    """
+
+    isLeaf = True
+
+    def __init__(self, inner: IResource) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def render(self, request: IRequest) -> Any:
+        if not request.postpath:
+            request.postpath = [b""]
+        return self._inner.render(request)
+
+
+def backend_resource(
+    registry: "ServiceRegistry", options: BackendOptions, reactor: Any = None
+) -> IResource:
+    """
+    The ``twisted.web`` resource of the backend API for *registry*. It
+    answers at its own root: mount it with ``root.putChild(b"backend",
+    backend_resource(...))`` to serve ``POST /backend``.
+
+    :param registry: the (private) :class:`~snorky.ServiceRegistry` to serve.
+    :param options: the key and limits.
+    :param reactor: for the answer timeout; the global reactor when
+        ``None``.
+    """
+    return _AtOwnRoot(_BackendAPI(registry, options, reactor).app.resource())

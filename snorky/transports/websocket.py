@@ -1,0 +1,335 @@
+"""
+The WebSocket transport, on Autobahn: each WebSocket connection becomes a
+:class:`~snorky.Client` of one :class:`~snorky.ServiceRegistry`.
+
+:class:`SnorkyWebSocketFactory` listens on its own port
+(``endpoint.listen(factory)``) or, through :func:`websocket_resource`, as a
+``twisted.web`` resource next to others on one port.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Set
+
+from autobahn.twisted.resource import WebSocketResource
+from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.util import encode_truncate
+from autobahn.websocket.protocol import PreparedMessage
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IPushProducer
+from twisted.internet.protocol import connectionDone
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.resource import IResource
+from zope.interface import implementer
+
+from snorky.client import Client
+from snorky.transports._addresses import address_text
+
+if TYPE_CHECKING:
+    from snorky.registry import ServiceRegistry
+
+__all__ = [
+    "WebSocketOptions",
+    "WebSocketClient",
+    "SnorkyWebSocketProtocol",
+    "SnorkyWebSocketFactory",
+    "websocket_resource",
+]
+
+_log = Logger()
+
+#: Close code for a frame type we do not accept (RFC 6455, 7.4.1).
+CLOSE_UNSUPPORTED_DATA = WebSocketServerProtocol.CLOSE_STATUS_CODE_UNSUPPORTED_DATA
+#: Close code for a server going down (RFC 6455, 7.4.1).
+CLOSE_GOING_AWAY = WebSocketServerProtocol.CLOSE_STATUS_CODE_GOING_AWAY
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass
+class WebSocketOptions:
+    """
+    Limits and keep-alive of a WebSocket endpoint.
+
+    :param ping_interval: seconds between keep-alive pings; a peer that has
+        not answered a ping within the same time is dropped. ``0`` turns
+        pings off.
+    :param allowed_origins: patterns the browser's ``Origin`` must match,
+        ``*`` matching anything (Autobahn's ``allowedOrigins``). Patterns
+        are matched against ``scheme://host:port``; a pattern written as
+        ``http://host`` or ``https://host`` also matches the scheme's
+        default port. ``"*"`` or ``"null"`` also admit the ``null`` origin
+        of local files. Clients that send no ``Origin`` (non-browsers) are
+        always admitted.
+    :param max_message_size: the largest message, in bytes, a client may
+        send; a larger one closes the connection with code 1009.
+    :param max_connections: open connections beyond which new handshakes
+        are refused with HTTP 503; ``None`` for no limit.
+    :param max_write_buffer: bytes that may wait to be sent to one client
+        while its socket is backed up; beyond that the client is dropped as
+        a slow consumer.
+    """
+
+    ping_interval: float = 90.0
+    allowed_origins: Sequence[str] = ("*",)
+    max_message_size: int = 1 << 20
+    max_connections: Optional[int] = None
+    max_write_buffer: int = 4 << 20
+
+    def __post_init__(self) -> None:
+        if self.ping_interval < 0:
+            raise ValueError("ping_interval must be 0 (off) or positive")
+        if isinstance(self.allowed_origins, str):
+            raise ValueError("allowed_origins must be a sequence of patterns")
+        if self.max_message_size < 1:
+            raise ValueError("max_message_size must be positive")
+        if self.max_connections is not None and self.max_connections < 1:
+            raise ValueError("max_connections must be positive or None")
+        if self.max_write_buffer < 1:
+            raise ValueError("max_write_buffer must be positive")
+
+
+def _origin_patterns(origins: Sequence[str]) -> List[str]:
+    # Autobahn matches "scheme://host:port" with the port always spelled
+    # out, so "https://example.com" alone would never match a browser.
+    patterns = []
+    for origin in origins:
+        patterns.append(origin)
+        match = re.fullmatch(r"(https?)://[^/:]+", origin)
+        if match:
+            patterns.append("{}:{}".format(origin, _DEFAULT_PORTS[match.group(1)]))
+    return patterns
+
+
+@implementer(IPushProducer)
+class _WriteBufferWatch:
+    """
+    Registered as the streaming producer of one connection, so that its
+    transport says when the outgoing buffer is full (``pauseProducing``)
+    and when it has drained (``resumeProducing``). Bytes written in between
+    are waiting in the buffer; when they exceed *limit*, *overflow* is
+    called once.
+    """
+
+    def __init__(self, limit: int, overflow: Any) -> None:
+        self._limit = limit
+        self._overflow = overflow
+        self._paused = False
+        self._waiting = 0
+        self._overflowed = False
+
+    def pauseProducing(self) -> None:
+        self._paused = True
+
+    def resumeProducing(self) -> None:
+        self._paused = False
+        self._waiting = 0
+
+    def stopProducing(self) -> None:
+        self._paused = False
+
+    def wrote(self, size: int) -> None:
+        """
+        Account for *size* bytes just written to the transport.
+        """
+        if not self._paused or self._overflowed:
+            return
+        self._waiting += size
+        if self._waiting > self._limit:
+            self._overflowed = True
+            self._overflow()
+
+
+class WebSocketClient(Client):
+    """
+    One WebSocket connection as services see it. Frames are prepared once
+    per factory, so a fan-out to many connections frames a message once.
+    """
+
+    transport_name = "websocket"
+
+    def __init__(self, protocol: "SnorkyWebSocketProtocol") -> None:
+        super().__init__(address_text(protocol.transport.getPeer()))
+        self.protocol = protocol
+
+    @property
+    def frame_key(self) -> Any:
+        return self.protocol.factory
+
+    def prepare(self, data: bytes) -> PreparedMessage:
+        return self.protocol.factory.prepareMessage(data, isBinary=False)
+
+    def write_frame(self, frame: PreparedMessage) -> None:
+        self.protocol.send_prepared(frame)
+
+
+class SnorkyWebSocketProtocol(WebSocketServerProtocol):
+    """
+    One WebSocket connection to the factory's registry.
+
+    Autobahn calls :meth:`onOpen`, :meth:`onMessageBegin`, :meth:`onMessage`
+    and :meth:`onClose`; the connection's :class:`WebSocketClient` calls
+    :meth:`send_prepared`; the factory calls :meth:`close`.
+
+    :ivar client: the :class:`WebSocketClient` while the connection is open,
+        else ``None``.
+    """
+
+    factory: "SnorkyWebSocketFactory"
+    client: Optional[WebSocketClient] = None
+    _write_watch: Optional[_WriteBufferWatch] = None
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self.factory._connections.add(self)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        try:
+            super().connectionLost(reason)
+        finally:
+            self.factory._connection_lost(self)
+
+    def onOpen(self) -> None:
+        self._write_watch = _WriteBufferWatch(
+            self.factory.options.max_write_buffer, self._drop_slow_consumer
+        )
+        # Inside a twisted.web Site, the HTTP channel that handed this
+        # connection over is still registered as its producer and has no
+        # further use for it.
+        self.transport.unregisterProducer()
+        self.transport.registerProducer(self._write_watch, True)
+        self.client = WebSocketClient(self)
+        self.factory.registry.client_connected(self.client)
+
+    def onMessageBegin(self, isBinary: bool) -> None:
+        super().onMessageBegin(isBinary)
+        if isBinary:
+            # Failing (rather than closing) also makes Autobahn discard the
+            # rest of the binary message instead of buffering it.
+            self._fail_connection(CLOSE_UNSUPPORTED_DATA, "Binary frames are not supported")
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        if self.client is not None:
+            self.factory.registry.process_frame(self.client, payload)
+
+    def onClose(self, wasClean: bool, code: Optional[int], reason: Optional[str]) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            self.factory.registry.client_disconnected(client)
+
+    def send_prepared(self, prepared: PreparedMessage) -> None:
+        """
+        Send a message prepared by the factory, unless the connection is
+        closing; drops the connection if its outgoing buffer overflows.
+        """
+        if self.state != self.STATE_OPEN:
+            return
+        self.sendPreparedMessage(prepared)
+        if self._write_watch is not None:
+            self._write_watch.wrote(len(prepared.payloadHybi))
+
+    def close(self, code: int, reason: str) -> None:
+        """
+        Start the closing handshake with *code*; a connection still in its
+        opening handshake is dropped.
+        """
+        if self.state == self.STATE_OPEN:
+            # sendClose only takes application codes (1000, 3000-4999).
+            self.sendCloseFrame(code=code, reasonUtf8=encode_truncate(reason, 123))
+        elif self.state != self.STATE_CLOSING:
+            self.dropConnection(abort=True)
+
+    def _drop_slow_consumer(self) -> None:
+        reason = "Slow consumer: more than {} bytes waiting to be sent".format(
+            self.factory.options.max_write_buffer
+        )
+        _log.warn("Dropped {client}: {reason}", client=self.client, reason=reason)
+        self.wasNotCleanReason = reason
+        self.dropConnection(abort=True)
+
+
+class SnorkyWebSocketFactory(WebSocketServerFactory):
+    """
+    Makes a :class:`SnorkyWebSocketProtocol` for each connection and feeds
+    their frames to *registry*.
+
+    :param registry: the :class:`~snorky.ServiceRegistry` to serve.
+    :param options: limits and keep-alive; defaults when ``None``.
+    :param url: the public ``ws://`` or ``wss://`` URL, when known.
+    :param reactor: for :meth:`close_all`'s timeout; the global reactor
+        when ``None``. (Autobahn's own timers always use the global one.)
+    """
+
+    protocol = SnorkyWebSocketProtocol
+
+    def __init__(
+        self,
+        registry: "ServiceRegistry",
+        options: Optional[WebSocketOptions] = None,
+        url: Optional[str] = None,
+        reactor: Any = None,
+    ) -> None:
+        super().__init__(url=url, reactor=reactor, server="Snorky")
+        self.registry = registry
+        self.options = options = options or WebSocketOptions()
+        origins = list(options.allowed_origins)
+        self.setProtocolOptions(
+            webStatus=False,
+            maxMessagePayloadSize=options.max_message_size,
+            maxFramePayloadSize=options.max_message_size,
+            autoPingInterval=options.ping_interval,
+            autoPingTimeout=options.ping_interval,
+            allowedOrigins=_origin_patterns(origins),
+            allowNullOrigin="*" in origins or "null" in origins,
+            maxConnections=options.max_connections or 0,
+            # Close with a proper code (1003, 1009) instead of just dropping.
+            failByDrop=False,
+        )
+        self._connections: Set[SnorkyWebSocketProtocol] = set()
+        self._idle_waiters: List[Deferred] = []
+
+    def _connection_lost(self, protocol: SnorkyWebSocketProtocol) -> None:
+        self._connections.discard(protocol)
+        if not self._connections:
+            waiters, self._idle_waiters = self._idle_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
+
+    def close_all(
+        self,
+        code: int = CLOSE_GOING_AWAY,
+        reason: str = "Server shutting down",
+        timeout: float = 3.0,
+    ) -> "Deferred[None]":
+        """
+        Close every connection with *code* and *reason*.
+
+        :param timeout: seconds to wait for the closing handshakes; then
+            the connections left are dropped.
+        :returns: a ``Deferred`` that fires with ``None`` once every
+            connection is closed or *timeout* has passed.
+        """
+        for protocol in list(self._connections):
+            protocol.close(code, reason)
+        if not self._connections:
+            return succeed(None)
+        done: "Deferred[None]" = Deferred(self._idle_waiters.remove)
+        self._idle_waiters.append(done)
+
+        def drop_the_rest(result: Any, timeout: float) -> None:
+            # Abort the TCP connections themselves: a peer that stopped
+            # reading would keep even a dropped connection open for ever.
+            for protocol in list(self._connections):
+                protocol.transport.abortConnection()
+
+        done.addTimeout(timeout, self.reactor, onTimeoutCancel=drop_the_rest)
+        return done
+
+
+def websocket_resource(factory: SnorkyWebSocketFactory) -> IResource:
+    """
+    A ``twisted.web`` resource serving WebSocket through *factory*, to
+    mount in a ``Site`` (``root.putChild(b"ws", websocket_resource(f))``).
+    """
+    return WebSocketResource(factory)
