@@ -1,0 +1,49 @@
+"""`SockJSOptions`: the settings of one SockJS endpoint."""
+
+from dataclasses import dataclass
+from typing import Optional
+
+__all__ = ["SockJSOptions", "DEFAULT_SOCKJS_URL"]
+
+#: Where the iframe page loads sockjs-client from unless told otherwise;
+#: the public CDN copy of sockjs-client 1.x, as other SockJS servers use.
+DEFAULT_SOCKJS_URL = "https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js"
+
+
+@dataclass
+class SockJSOptions:
+    """
+    Settings of one SockJS endpoint.
+
+    :ivar heartbeat_delay: seconds between heartbeat frames on an idle
+        receiving connection.
+    :ivar disconnect_delay: seconds a session without a receiving
+        connection is kept before it times out; also how long a closed
+        session keeps answering with its close frame.
+    :ivar response_limit: bytes a streaming response may carry before it
+        is ended, so that browsers can free the memory it holds.
+    :ivar websocket: whether the WebSocket transports are offered.
+    :ivar cookie_needed: whether session responses set a ``JSESSIONID``
+        cookie, for load balancers that need it for sticky sessions.
+    :ivar sockjs_url: the sockjs-client script the iframe page loads.
+    :ivar sockjs_file: a local copy of that script (for example
+        ``node_modules/sockjs-client/dist/sockjs.min.js``); when set, the
+        endpoint serves it and the iframe page loads it from there, so
+        pages work without network access.
+    :ivar max_message_size: bytes one request body or one WebSocket
+        message may have.
+    :ivar max_queue: messages that may wait for a slow client; past it
+        the session is closed.
+    :ivar max_sessions: HTTP sessions one endpoint keeps at a time.
+    """
+
+    heartbeat_delay: float = 25.0
+    disconnect_delay: float = 5.0
+    response_limit: int = 128 * 1024
+    websocket: bool = True
+    cookie_needed: bool = False
+    sockjs_url: str = DEFAULT_SOCKJS_URL
+    sockjs_file: Optional[str] = None
+    max_message_size: int = 1024 * 1024
+    max_queue: int = 1000
+    max_sessions: int = 10000
