@@ -119,6 +119,9 @@ class TwistedSnorkyBackend(BaseSnorkyBackend):
                 response = await self._send(body)
             return response.code, await response.content()
         except Exception as e:
+            if _cancelled(e):
+                # Agent wraps the cancellation; unwrap it for the timeout.
+                raise CancelledError() from None
             error = self._translate(e)
             if error is None:
                 raise
@@ -155,6 +158,15 @@ class TwistedSnorkyBackend(BaseSnorkyBackend):
         if isinstance(result, Failure) and result.check(CancelledError):
             raise self._timed_out()
         return result
+
+
+def _cancelled(e: Exception) -> bool:
+    """
+    Whether *e* is, or wraps, a cancellation.
+    """
+    if isinstance(e, (RequestTransmissionFailed, ResponseFailed)):
+        return any(r.check(CancelledError) for r in e.reasons)
+    return isinstance(e, CancelledError)
 
 
 def _closed_before_answer(e: Exception) -> bool:

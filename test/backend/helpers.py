@@ -41,3 +41,16 @@ class CannedBackend(BaseSnorkyBackend):
         self.sent.append(json.loads(body))
         status, answer = self.answer(service, call_id)
         return self._read_answer(service, call_id, status, answer)
+
+
+def rpc_error(text: str) -> Answerer:
+    """
+    An answerer that answers every call with an RPC error of *text*.
+    """
+    return lambda service, call_id: (
+        200,
+        json.dumps(
+            {"service": service,
+             "message": {"type": "error", "callId": call_id, "message": text}}
+        ).encode(),
+    )

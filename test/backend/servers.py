@@ -140,6 +140,19 @@ class Answer(Resource):
         return self.body
 
 
+class Stall(Resource):
+    """
+    Starts a 200 answer and never finishes it.
+    """
+
+    isLeaf = True
+
+    def render(self, request):
+        request.setHeader(b"content-length", b"100")
+        request.write(b'{"service": ')
+        return NOT_DONE_YET
+
+
 class DropOnConnection(Resource):
     """
     Closes the connection without answering a request when
@@ -203,11 +216,13 @@ class BackendServer:
     A backend registry (``pubsub_backend`` into a ``pubsub`` frontend,
     ``calls``, and :class:`TokensService` as ``datasync_backend`` and
     ``identity_backend``) served on 127.0.0.1 at ``/backend``, with
-    ``/notjson`` (200, HTML), ``/flaky`` (the backend, but a connection's
-    second request is dropped) and ``/drop`` (every request dropped).
+    ``/notjson`` (200, HTML), ``/stall`` (an answer that stops),
+    ``/flaky`` (the backend, but a connection's second request is
+    dropped) and ``/drop`` (every request dropped).
 
     :ivar frontend: the :class:`PubSubService` that ``pubsub_backend``
         publishes into.
+    :ivar root: the root resource.
     :ivar connections: the :class:`ConnectionCounter` of the port.
     """
 
@@ -224,9 +239,10 @@ class BackendServer:
             ]
         )
         backend = _ContractBackend(self.registry, key)
-        root = Resource()
+        self.root = root = Resource()
         root.putChild(b"backend", backend)
         root.putChild(b"notjson", Answer(200, b"<html>Not Snorky</html>"))
+        root.putChild(b"stall", Stall())
         root.putChild(b"flaky", DropOnConnection(backend, lambda n: n == 2))
         root.putChild(b"drop", DropOnConnection(backend, lambda n: True))
         self.connections = ConnectionCounter(Site(root))

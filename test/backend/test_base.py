@@ -10,7 +10,7 @@ from twisted.trial.unittest import TestCase
 
 from snorky.backend import SnorkyConnectorError, SnorkyError, SnorkyTransportError
 from snorky.backend.base import BaseSnorkyBackend
-from test.backend.helpers import KEY, URL, CannedBackend, reply
+from test.backend.helpers import KEY, URL, CannedBackend, reply, rpc_error
 
 
 def status(code, body=b""):
@@ -168,11 +168,8 @@ class AnswerTests(TestCase):
         """
         An RPC error raises SnorkyError with the service's text.
         """
-        answer = lambda service, call_id: (200, json.dumps(
-            {"service": service,
-             "message": {"type": "error", "callId": call_id, "message": "No such dealer"}}
-        ).encode())
-        e = self.assertRaises(SnorkyError, CannedBackend(answer).call, "calls", "x")
+        backend = CannedBackend(rpc_error("No such dealer"))
+        e = self.assertRaises(SnorkyError, backend.call, "calls", "x")
         self.assertEqual(e.message, "No such dealer")
         self.assertEqual(str(e), "No such dealer")
         self.assertIsInstance(e, SnorkyConnectorError)
