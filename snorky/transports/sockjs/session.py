@@ -166,11 +166,8 @@ class Session:
         if self.state not in (CONNECTING, OPEN_STATE):
             return
         self._enter_closing(code, reason)
-        receiver = self.receiver
         self._flush()
-        if receiver is not None and self.receiver is receiver:
-            self._write(self._close_frame)  # type: ignore[arg-type]
-            self._release()
+        self._send_close_frame()
 
     # The transport side.
 
@@ -192,9 +189,8 @@ class Session:
             self._write(OPEN)
             call_handler(self.handler, "opened")
         self._flush()
-        if self.state in (CLOSING, CLOSED) and self.receiver is receiver:
-            self._write(self._close_frame)  # type: ignore[arg-type]
-            self._release()
+        if self.state in (CLOSING, CLOSED):
+            self._send_close_frame()
         if self.receiver is receiver and self._heartbeat_call is None:
             self._start_heartbeat()
 
@@ -241,6 +237,16 @@ class Session:
         # expires: for it the connection is over.
         if was_open:
             call_handler(self.handler, "closed")
+
+    def _send_close_frame(self) -> None:
+        # The close frame ends the receiving connection, if the frame
+        # itself did not.
+        receiver = self.receiver
+        if receiver is None:
+            return
+        self._write(self._close_frame)  # type: ignore[arg-type]
+        if self.receiver is receiver:
+            self._release()
 
     def _flush(self) -> None:
         if self.receiver is not None and self.queue:

@@ -78,7 +78,8 @@ class SockJSWebSocketProtocol(_EndpointProtocol):
                 payload.decode("utf-8", "replace"), allow_single=True
             )
         except FramingError:
-            self.sendClose(3000, "Broken framing.")
+            # The protocol asks for an abrupt end, not a closing handshake.
+            self.dropConnection(abort=False)
             return
         self.session.received(messages)
 
