@@ -76,7 +76,8 @@ def send_to_clients(clients: Iterable[Client], envelope: Any) -> None:
     """
     data = encode(envelope)
     frames: dict = {}
-    for client in clients:
+    # A write may disconnect a client, and with it change *clients*.
+    for client in list(clients):
         if not client.connected:
             continue
         key = client.frame_key

@@ -1,6 +1,8 @@
 """Encoding and decoding of the wire envelope ``{"service", "message"}``."""
 
 import json
+import math
+import re
 from typing import Any, Tuple, Union
 
 __all__ = ["EnvelopeError", "encode", "decode_envelope"]
@@ -20,13 +22,32 @@ def encode(obj: Any) -> bytes:
     """
     Encode a JSON-able object as compact UTF-8 JSON.
 
-    :raises ValueError: or :class:`TypeError` if *obj* is not JSON-able.
+    :raises ValueError: or :class:`TypeError` if *obj* is not JSON-able
+        (this includes data nested too deeply to encode).
     """
-    return _encoder.encode(obj).encode("utf-8")
+    try:
+        return _encoder.encode(obj).encode("utf-8")
+    except RecursionError:
+        raise ValueError("Nested too deeply to encode") from None
 
 
 def _reject_constant(name: str) -> Any:
     raise EnvelopeError("Invalid JSON: {} is not allowed".format(name))
+
+
+def _parse_float(text: str) -> float:
+    # 1e400 parses as infinity, which could never be encoded again.
+    value = float(text)
+    if math.isinf(value):
+        raise EnvelopeError("Invalid JSON: number out of range")
+    return value
+
+
+# A "\ud800" escape without its pair decodes to a lone surrogate, which
+# can never be encoded as UTF-8 again; frames holding one are rejected so
+# that every decoded message can be sent back out.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = "Invalid Unicode: unpaired surrogate"
 
 
 def decode_envelope(data: Union[str, bytes]) -> Tuple[str, Any]:
@@ -41,14 +62,28 @@ def decode_envelope(data: Union[str, bytes]) -> Tuple[str, Any]:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
             raise EnvelopeError("Invalid UTF-8") from None
+    elif not data.isascii():
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            raise EnvelopeError(_LONE_SURROGATE) from None
     try:
-        obj = json.loads(data, parse_constant=_reject_constant)
+        obj = json.loads(
+            data, parse_constant=_reject_constant, parse_float=_parse_float
+        )
     except RecursionError:
         raise EnvelopeError("Invalid JSON: nested too deeply") from None
     except ValueError as e:
         if isinstance(e, EnvelopeError):
             raise
         raise EnvelopeError("Invalid JSON") from None
+    if _SURROGATE_ESCAPE.search(data) is not None:
+        try:
+            encode(obj)
+        except UnicodeEncodeError:
+            raise EnvelopeError(_LONE_SURROGATE) from None
+        except ValueError:
+            raise EnvelopeError("Invalid JSON: nested too deeply") from None
     if not isinstance(obj, dict):
         raise EnvelopeError("Envelope must be an object")
     service = obj.get("service")

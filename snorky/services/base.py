@@ -90,7 +90,8 @@ def rpc_asynchronous(method: F) -> F:
     """
     Mark a command that answers later through ``req.reply`` or
     ``req.error``; its return value is ignored. Use it above or instead of
-    ``@rpc_command``.
+    ``@rpc_command``. It may be ``async def`` or return a ``Deferred``: if
+    that fails before the request is answered, the caller gets the error.
     """
     if not getattr(method, "rpc_command", None):
         method = rpc_command(method)
@@ -218,17 +219,20 @@ class RPCService(Service):
         except Exception:
             self._fail(req, Failure())
             return
-        if getattr(method, "rpc_asynchronous", False):
-            return
         if inspect.iscoroutine(result):
             result = ensureDeferred(result)
+        if getattr(method, "rpc_asynchronous", False):
+            # The command answers through req; only its failure is ours.
+            if isinstance(result, Deferred):
+                result.addErrback(lambda failure: self._fail(req, failure))
+            return
         if isinstance(result, Deferred):
             result.addCallbacks(req.reply, lambda failure: self._fail(req, failure))
         else:
             req.reply(result)
 
     def _fail(self, req: Request, failure: Failure) -> None:
-        if failure.check(RPCError):
+        if not req.resolved and failure.check(RPCError):
             req.error(failure.value.message)
             return
         self.log.failure(
@@ -237,4 +241,6 @@ class RPCService(Service):
             command=req.command,
             service=self.name,
         )
-        req.error("Internal error")
+        # A command that failed after answering has nobody left to tell.
+        if not req.resolved:
+            req.error("Internal error")

@@ -49,12 +49,13 @@ class PubSubService(RPCService):
     @rpc_command
     def subscribe(self, req: Request, channel: Any) -> None:
         key = _channel_key(channel)
-        channels = self.channels_by_client.setdefault(req.client, set())
+        channels = self.channels_by_client.get(req.client, ())
         if key in channels:
             raise RPCError("Already subscribed")
         if len(channels) >= self.max_subscriptions:
             raise RPCError("Too many subscriptions")
-        channels.add(key)
+        # Only a subscription that succeeds may create the client's entry.
+        self.channels_by_client.setdefault(req.client, set()).add(key)
         self.subscribers.setdefault(key, set()).add(req.client)
 
     @rpc_command

@@ -1,0 +1,124 @@
+"""
+The introductory example of Snorky's product description, ``MyChatService``,
+exactly as written there and imported from ``snorky``, driven through a
+:class:`~snorky.ServiceRegistry`.
+"""
+
+import json
+
+from twisted.logger import capturedLogs
+from twisted.trial.unittest import TestCase
+
+from snorky import RPCService, ServiceRegistry, rpc_command
+from snorky.services.pubsub import PubSubService
+from test.helpers import RecordingClient
+
+
+# The class below is the introductory example verbatim; keep it that way.
+class MyChatService(RPCService):
+    def __init__(self, name):
+        super().__init__(name)
+        self.clients = set()
+
+    @rpc_command
+    def join(self, req):
+        self.clients.add(req.client)
+
+    @rpc_command
+    def send_message(self, req, body):
+        for client in self.clients:
+            self.send_message_to(client, {"type": "chatMessage", "body": body})
+
+    def client_disconnected(self, client):
+        self.clients.remove(client)
+
+
+class IntroExampleTests(TestCase):
+    """
+    Tests that the introductory ``MyChatService`` works as described.
+    """
+
+    def setUp(self) -> None:
+        self.chat = MyChatService("chat")
+        self.pubsub = PubSubService("pubsub")
+        self.registry = ServiceRegistry([self.chat, self.pubsub])
+        self.alice, self.bob, self.carol = (RecordingClient() for _ in range(3))
+        for client in (self.alice, self.bob, self.carol):
+            self.registry.client_connected(client)
+
+    def call(self, client: RecordingClient, command: str, params: dict, call_id: int) -> None:
+        """
+        Send *client*'s call of a chat command as a wire frame.
+        """
+        message = {"command": command, "params": params, "callId": call_id}
+        self.registry.process_frame(
+            client, json.dumps({"service": "chat", "message": message}).encode("utf-8")
+        )
+
+    def test_join(self) -> None:
+        """
+        join answers with data null and adds the client to the chat.
+        """
+        self.call(self.alice, "join", {}, 1)
+        self.assertEqual(
+            self.alice.sent,
+            [{"service": "chat", "message": {"type": "response", "callId": 1, "data": None}}],
+        )
+        self.assertEqual(self.chat.clients, {self.alice})
+
+    def test_send_message(self) -> None:
+        """
+        send_message reaches every client that joined, the sender included, and no one else.
+        """
+        self.call(self.alice, "join", {}, 1)
+        self.call(self.bob, "join", {}, 1)
+        self.call(self.carol, "send_message", {"body": "hello"}, 2)
+        note = {"type": "chatMessage", "body": "hello"}
+        self.assertEqual(self.alice.messages("chat")[1:], [note])
+        self.assertEqual(self.bob.messages("chat")[1:], [note])
+        self.assertEqual(
+            self.carol.messages("chat"), [{"type": "response", "callId": 2, "data": None}]
+        )
+
+    def test_send_message_without_body(self) -> None:
+        """
+        send_message without its body param is Invalid params.
+        """
+        self.call(self.alice, "send_message", {}, 3)
+        self.assertEqual(
+            self.alice.messages("chat"),
+            [{"type": "error", "callId": 3, "message": "Invalid params"}],
+        )
+
+    def test_joined_client_leaves(self) -> None:
+        """
+        A client that joined and disconnects no longer gets messages.
+        """
+        self.call(self.alice, "join", {}, 1)
+        self.call(self.bob, "join", {}, 1)
+        self.registry.client_disconnected(self.alice)
+        self.call(self.bob, "send_message", {"body": "still here?"}, 2)
+        self.assertEqual(self.chat.clients, {self.bob})
+        self.assertEqual(len(self.alice.sent), 1)
+
+    def test_disconnect_without_joining(self) -> None:
+        """
+        A client that never joined disconnects: the KeyError is logged, other services are told and the registry keeps serving.
+        """
+        self.registry.process_frame(
+            self.carol,
+            b'{"service":"pubsub","message":{"command":"subscribe","params":{"channel":"c"}}}',
+        )
+        with capturedLogs() as events:
+            self.registry.client_disconnected(self.carol)
+        [event] = [e for e in events if "log_failure" in e]
+        self.assertEqual(event["service"], "chat")
+        self.assertEqual(len(self.flushLoggedErrors(KeyError)), 1)
+        # PubSub comes after the chat service and was still told.
+        self.assertEqual(self.pubsub.channels_by_client, {})
+        self.assertEqual(self.pubsub.subscribers, {})
+        self.call(self.alice, "join", {}, 1)
+        self.call(self.alice, "send_message", {"body": "after"}, 2)
+        self.assertEqual(
+            self.alice.messages("chat")[1], {"type": "chatMessage", "body": "after"}
+        )
