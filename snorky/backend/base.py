@@ -175,7 +175,7 @@ class BaseSnorkyBackend:
     def _status_error(self, service: str, status: int, body: bytes) -> SnorkyTransportError:
         if status == 401:
             text = "refused the key"
-        elif status == 404 and _error_detail(body) is not None:
+        elif status == 404 and _error_detail(body) == "Unknown service":
             text = "has no service {!r}".format(service)
         elif status in (404, 405):
             text = "does not serve the backend API at {}; check the URL".format(

@@ -128,6 +128,33 @@ class ConnectorTests:
         e = await self.assertTransportError(self.backend(), "nope", "echo")
         self.assertIn("has no service 'nope' (HTTP 404)", str(e))
 
+    async def test_wrong_path(self):
+        """
+        A URL where the backend API is not served raises a transport error
+        that says to check the URL.
+        """
+        for path in ("backend/x", "elsewhere"):
+            e = await self.assertTransportError(self.backend(path), "calls", "echo")
+            self.assertIn("check the URL (HTTP 404)", str(e))
+
+    async def test_gateway_timeout(self):
+        """
+        A service that does not answer within the server's timeout raises
+        a transport error that mentions 504.
+        """
+        e = await self.assertTransportError(self.backend("impatient"), "calls", "hang")
+        self.assertIn("got no answer from service 'calls' in time (HTTP 504)", str(e))
+
+    async def test_too_large(self):
+        """
+        A request over the server's size limit raises a transport error
+        that mentions 413.
+        """
+        e = await self.assertTransportError(
+            self.backend("impatient"), "calls", "echo", text="x" * 300
+        )
+        self.assertIn("refused the request as too large; send less per call (HTTP 413)", str(e))
+
     async def test_refused(self):
         """
         A port where nothing listens raises a transport error.

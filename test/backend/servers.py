@@ -12,10 +12,10 @@ from twisted.protocols.policies import WrappingFactory
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Site
 
-from snorky.client import Client
 from snorky.registry import ServiceRegistry
 from snorky.services.base import RPCError, RPCService, rpc_asynchronous, rpc_command
 from snorky.services.pubsub import PubSubBackend, PubSubService
+from snorky.transports.http import BackendOptions, backend_resource
 from test.helpers import RecordingClient
 
 KEY = "test-backend-key-0123456789abcdef"
@@ -69,58 +69,6 @@ class TokensService(RPCService):
     @rpc_command
     def authorizeIdentity(self, req, identity):
         return self._token(identity)
-
-
-class _BackendClient(Client):
-    """
-    The client one backend request is, answered by its first reply.
-    """
-
-    transport_name = "http"
-
-    def __init__(self, request):
-        super().__init__(request.getClientAddress().host)
-        self.request = request
-
-    def write_frame(self, frame):
-        if self.connected:
-            self.connected = False
-            self.request.setHeader(b"content-type", b"application/json")
-            self.request.write(frame)
-            self.request.finish()
-
-
-class _ContractBackend(Resource):
-    """
-    The backend API's contract (see doc/connector.rst), until
-    snorky.transports.http lands.
-    """
-
-    isLeaf = True
-
-    def __init__(self, registry, key):
-        super().__init__()
-        self.registry = registry
-        self.key = key.encode()
-
-    def _error(self, request, code, text):
-        request.setResponseCode(code)
-        request.setHeader(b"content-type", b"application/json")
-        return json.dumps({"error": text}).encode()
-
-    def render_POST(self, request):
-        if request.getHeader(b"x-backend-key") != self.key:
-            return self._error(request, 401, "Wrong backend key")
-        try:
-            envelope = json.loads(request.content.read())
-            name, message = envelope["service"], envelope["message"]
-        except (ValueError, KeyError, TypeError):
-            return self._error(request, 400, "Invalid envelope")
-        if name not in self.registry.services:
-            return self._error(request, 404, "Unknown service")
-        client = _BackendClient(request)
-        self.registry.process_message_from(client, name, message)
-        return NOT_DONE_YET
 
 
 class Answer(Resource):
@@ -216,9 +164,13 @@ class BackendServer:
     A backend registry (``pubsub_backend`` into a ``pubsub`` frontend,
     ``calls``, and :class:`TokensService` as ``datasync_backend`` and
     ``identity_backend``) served on 127.0.0.1 at ``/backend``, with
-    ``/notjson`` (200, HTML), ``/stall`` (an answer that stops),
+    ``/impatient`` (the same with a 0.2 s timeout and 200 bytes of
+    body at most), ``/notjson`` (200, HTML), ``/stall`` (an answer that stops),
     ``/flaky`` (the backend, but a connection's second request is
     dropped) and ``/drop`` (every request dropped).
+
+    :param clock: what the backend API times out with; the global reactor
+        by default.
 
     :ivar frontend: the :class:`PubSubService` that ``pubsub_backend``
         publishes into.
@@ -226,7 +178,7 @@ class BackendServer:
     :ivar connections: the :class:`ConnectionCounter` of the port.
     """
 
-    def __init__(self, key: str = KEY) -> None:
+    def __init__(self, key: str = KEY, clock: Any = None) -> None:
         self.frontend = PubSubService("pubsub")
         self.datasync = TokensService("datasync_backend")
         self.identity = TokensService("identity_backend")
@@ -238,9 +190,11 @@ class BackendServer:
                 self.identity,
             ]
         )
-        backend = _ContractBackend(self.registry, key)
+        backend = backend_resource(self.registry, BackendOptions(key=key), clock)
+        impatient = BackendOptions(key=key, timeout=0.2, max_body_size=200)
         self.root = root = Resource()
         root.putChild(b"backend", backend)
+        root.putChild(b"impatient", backend_resource(self.registry, impatient, clock))
         root.putChild(b"notjson", Answer(200, b"<html>Not Snorky</html>"))
         root.putChild(b"stall", Stall())
         root.putChild(b"flaky", DropOnConnection(backend, lambda n: n == 2))

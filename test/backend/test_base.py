@@ -205,8 +205,12 @@ class AnswerTests(TestCase):
         """
         A 404 or 405 without an error body points at the URL.
         """
-        for code in (404, 405):
-            e = self.transport_error(status(code, b"<html>No Such Resource</html>"))
+        for code, body in (
+            (404, b"<html>No Such Resource</html>"),
+            (404, error_body("Not found")),
+            (405, error_body("Only POST is allowed")),
+        ):
+            e = self.transport_error(status(code, body))
             self.assertIn(
                 "does not serve the backend API at /backend; check the URL "
                 "(HTTP {})".format(code),

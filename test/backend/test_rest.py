@@ -1,16 +1,31 @@
 """
-Unit tests of the REST idiom helpers.
+Unit tests of the REST idiom helpers, and the idiom end to end through a
+WSGI app, the backend API and DataSync on a loopback port.
 """
 
 import email.message
+import json
 import wsgiref.headers
 
+from treq.client import HTTPClient
+from twisted.internet import reactor
+from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
+from twisted.web.client import Agent, HTTPConnectionPool
 from twisted.web.http_headers import Headers
+from twisted.web.resource import Resource
+from twisted.web.server import Site
+from twisted.web.wsgi import WSGIResource
 
-from snorky.backend import SnorkyError
+from snorky.backend import SnorkyBackend, SnorkyError
 from snorky.backend.rest import SUBSCRIPTION_TOKEN_HEADER, subscribe_if_asked, wants_subscription
+from snorky.registry import ServiceRegistry
+from snorky.services.datasync import DataSyncBackend, DataSyncService
+from snorky.services.datasync.dealers import SimpleDealer
+from snorky.transports.http import BackendOptions, backend_resource
 from test.backend.helpers import CannedBackend, reply, rpc_error
+from test.backend.servers import KEY, ConnectionCounter
+from test.helpers import RecordingClient
 
 ITEMS = [{"dealer": "players_by_color", "query": "red"}]
 
@@ -127,3 +142,89 @@ class SubscribeIfAskedTests(TestCase):
         The token travels in ``X-Subscription-Token``.
         """
         self.assertEqual(SUBSCRIPTION_TOKEN_HEADER, "X-Subscription-Token")
+
+
+class RestIdiomTests(TestCase):
+    """
+    The idiom end to end: a plain WSGI app, served by ``twisted.web`` on a
+    loopback port, authorizes through :class:`SnorkyBackend` against
+    Snorky's real backend API and DataSync, then queries, then responds.
+    """
+
+    def setUp(self):
+        dealer = SimpleDealer(name="players_by_color", model="Player", key="color")
+        # DataSync's expiry timers are not what this test is about.
+        self.datasync = DataSyncService("datasync", [dealer], reactor=Clock())
+        registry = ServiceRegistry([DataSyncBackend("datasync_backend", self.datasync)])
+        root = Resource()
+        root.putChild(b"backend", backend_resource(registry, BackendOptions(key=KEY)))
+        root.putChild(b"players", WSGIResource(reactor, reactor.getThreadPool(), self.app))
+        connections = ConnectionCounter(Site(root))
+        port = reactor.listenTCP(0, connections, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        self.addCleanup(connections.close_connections)
+        self.url = "http://127.0.0.1:{}/".format(port.getHost().port)
+        self.backend = SnorkyBackend(self.url + "backend", KEY)
+        self.addCleanup(self.backend.close)
+        self.http = HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+        self.players = [{"id": 1, "name": "Alice", "color": "red"}]
+
+    def app(self, environ, start_response):
+        """
+        ``GET /players?COLOR``: the players of that color, subscribed to
+        if asked.
+        """
+        color = environ["QUERY_STRING"]
+        # 1. Authorize first...
+        token = subscribe_if_asked(
+            self.backend, environ, [{"dealer": "players_by_color", "query": color}]
+        )
+        # 2. ...then query...
+        rows = [p for p in self.players if p["color"] == color]
+        self.another_request_commits({"id": 2, "name": "Bob", "color": color})
+        # 3. ...then respond.
+        headers = [("Content-Type", "application/json")]
+        if token is not None:
+            headers.append((SUBSCRIPTION_TOKEN_HEADER, token))
+        start_response("200 OK", headers)
+        return [json.dumps(rows).encode()]
+
+    def another_request_commits(self, player):
+        """
+        A change committed after this request's query and before its
+        response reaches the browser.
+        """
+        self.players.append(player)
+        self.backend.publish_deltas([{"type": "insert", "model": "Player", "data": player}])
+
+    async def test_subscribe(self):
+        """
+        A request with ``X-Snorky: Subscribe`` gets the data and a token,
+        and acquiring the token delivers the change committed while the
+        request was answered.
+        """
+        response = await self.http.get(
+            self.url + "players?red", headers={"X-Snorky": "Subscribe"}
+        )
+        self.assertEqual(await response.json(), [{"id": 1, "name": "Alice", "color": "red"}])
+        [token] = response.headers.getRawHeaders(SUBSCRIPTION_TOKEN_HEADER)
+        browser = RecordingClient()
+        self.datasync.process_message_from(
+            browser, {"command": "acquireSubscription", "params": {"token": token}, "callId": 1}
+        )
+        self.assertIn(
+            {"type": "delta",
+             "delta": {"type": "insert", "model": "Player",
+                       "data": {"id": 2, "name": "Bob", "color": "red"}}},
+            browser.messages("datasync"),
+        )
+
+    async def test_no_subscription(self):
+        """
+        A request without ``X-Snorky`` gets the data, no token, and no
+        subscription is made.
+        """
+        response = await self.http.get(self.url + "players?red")
+        self.assertEqual(len(await response.json()), 1)
+        self.assertFalse(response.headers.hasHeader(SUBSCRIPTION_TOKEN_HEADER))
+        self.assertEqual(self.datasync.subscriptions, {})

@@ -20,8 +20,8 @@ class InMemoryTests(TestCase):
     """
 
     def setUp(self):
-        self.server = BackendServer()
         self.clock = Clock()
+        self.server = BackendServer(clock=self.clock)
         self.backend = TwistedSnorkyBackend(
             "http://127.0.0.1/backend",
             KEY,
