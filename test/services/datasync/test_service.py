@@ -1,0 +1,593 @@
+"""Tests for snorky.services.datasync.service."""
+
+import json
+
+from twisted.internet.task import Clock
+from twisted.trial.unittest import TestCase
+
+from snorky.registry import ServiceRegistry
+from snorky.services.datasync import DataSyncBackend, DataSyncService
+from snorky.services.datasync.dealers import (
+    BroadcastDealer,
+    Dealer,
+    FilterDealer,
+    SimpleDealer,
+)
+from snorky.services.datasync.deltas import InsertionDelta
+from snorky.services.datasync.subscriptions import State
+from test.helpers import RecordingClient
+
+
+class AllPlayers(BroadcastDealer):
+    model = "Player"
+
+
+class PlayerById(SimpleDealer):
+    model = "Player"
+    key = "id"
+
+
+class Players(FilterDealer):
+    model = "Player"
+
+
+class AllTeams(BroadcastDealer):
+    model = "Team"
+
+
+def insert(data, model="Player"):
+    return {"type": "insert", "model": model, "data": data}
+
+
+def delete(data, model="Player"):
+    return {"type": "delete", "model": model, "data": data}
+
+
+def update(old, new, model="Player"):
+    return {"type": "update", "model": model, "oldData": old, "newData": new}
+
+
+class Harness:
+    """
+    A frontend and a backend registry holding DataSync, a backend client
+    (the application) and helpers to drive them by RPC, on a Clock.
+    """
+
+    def __init__(self, dealers=(AllPlayers, PlayerById, Players, AllTeams),
+                 timeout_interval=120, **options):
+        self.clock = Clock()
+        self.frontend = DataSyncService(
+            "datasync", dealers, reactor=self.clock, **options
+        )
+        self.backend = DataSyncBackend(
+            "datasync_backend", self.frontend, timeout_interval=timeout_interval
+        )
+        self.front = ServiceRegistry([self.frontend], clock=self.clock)
+        self.back = ServiceRegistry([self.backend], clock=self.clock)
+        self.app = RecordingClient()
+        self.back.client_connected(self.app)
+        self._call_id = 0
+
+    def browser(self):
+        """
+        A new connected browser.
+        """
+        client = RecordingClient()
+        self.front.client_connected(client)
+        return client
+
+    def disconnect(self, client):
+        self.front.client_disconnected(client)
+
+    def call(self, registry, client, service, command, **params):
+        """
+        Call *command* and return its response or error message; other
+        messages sent meanwhile stay in ``client.sent``.
+        """
+        self._call_id += 1
+        frame = {"command": command, "params": params, "callId": self._call_id}
+        registry.process_frame(
+            client, json.dumps({"service": service, "message": frame})
+        )
+        for index, envelope in enumerate(client.sent):
+            message = envelope["message"]
+            if message.get("callId") == self._call_id:
+                del client.sent[index]
+                return message
+        raise AssertionError("no answer to {}".format(command))
+
+    def backend_call(self, command, **params):
+        return self.call(self.back, self.app, "datasync_backend", command, **params)
+
+    def authorize(self, *items):
+        """
+        Authorize ``(dealer, query)`` pairs and return the token.
+        """
+        answer = self.backend_call(
+            "authorizeSubscription",
+            items=[{"dealer": dealer, "query": query} for dealer, query in items],
+        )
+        assert answer["type"] == "response", answer
+        return answer["data"]
+
+    def publish(self, *deltas):
+        answer = self.backend_call("publishDeltas", deltas=list(deltas))
+        assert answer == {"type": "response", "callId": self._call_id, "data": None}
+        return answer
+
+    def acquire(self, client, token):
+        return self.call(self.front, client, "datasync", "acquireSubscription", token=token)
+
+    def cancel(self, client, token):
+        return self.call(self.front, client, "datasync", "cancelSubscription", token=token)
+
+    def subscribe(self, client, *items):
+        """
+        Authorize and acquire; return the token.
+        """
+        token = self.authorize(*items)
+        assert self.acquire(client, token)["type"] == "response"
+        return token
+
+    @staticmethod
+    def deltas(client):
+        """
+        The deltas received by *client* so far, which are then forgotten.
+        """
+        received = [e["message"] for e in client.sent]
+        client.sent.clear()
+        assert all(m["type"] == "delta" for m in received), received
+        return [m["delta"] for m in received]
+
+    def assert_empty(self, case):
+        """
+        Check that no table of the service or of its dealers holds anything
+        and no timer is pending.
+        """
+        case.assertEqual(self.frontend.subscriptions, {})
+        case.assertEqual(self.frontend.subscriptions_by_client, {})
+        for dealer in self.frontend.dealers.values():
+            case.assertEqual(dealer.item_count(), 0, dealer)
+        for dealer in self.frontend.dealers.values():
+            if isinstance(dealer, BroadcastDealer):
+                case.assertEqual(dealer.items, set())
+            if isinstance(dealer, SimpleDealer):
+                case.assertEqual(dealer.items_by_key, {})
+            if isinstance(dealer, FilterDealer):
+                case.assertEqual((dealer.fields, dealer.unindexed), ({}, {}))
+        case.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+class DealerRegistrationTests(TestCase):
+    """
+    DataSyncService accepts dealer classes or instances with unique names.
+    """
+
+    def test_classes_and_instances(self):
+        """Classes are instantiated; instances are used as they are."""
+        instance = FilterDealer(name="red", model="Player")
+        service = DataSyncService("datasync", [AllPlayers, instance], reactor=Clock())
+        self.assertIsInstance(service.dealers["AllPlayers"], AllPlayers)
+        self.assertIs(service.dealers["red"], instance)
+
+    def test_duplicate_name(self):
+        """Two dealers with the same name are rejected."""
+        e = self.assertRaises(
+            ValueError,
+            DataSyncService,
+            "datasync",
+            [AllPlayers, BroadcastDealer(name="AllPlayers", model="Team")],
+            reactor=Clock(),
+        )
+        self.assertIn("AllPlayers", str(e))
+
+    def test_no_model(self):
+        """A dealer without a model is rejected."""
+        self.assertRaises(
+            ValueError, DataSyncService, "datasync", [BroadcastDealer], reactor=Clock()
+        )
+
+    def test_bad_options(self):
+        """A negative grace period or buffer is rejected."""
+        for options in [{"grace_period": -1}, {"max_buffer": -1}]:
+            self.assertRaises(
+                ValueError, DataSyncService, "datasync", reactor=Clock(), **options
+            )
+
+
+class AcquireTests(TestCase):
+    """
+    acquireSubscription links a subscription to a client and delivers its
+    buffer.
+    """
+
+    def setUp(self):
+        self.h = Harness()
+
+    def test_buffered_deltas_after_response(self):
+        """Deltas published before acquire arrive, in order, right after the response."""
+        token = self.h.authorize(("AllPlayers", None))
+        self.h.publish(insert({"id": 1}), delete({"id": 2}))
+        self.h.publish(update({"id": 3}, {"id": 4}))
+        browser = self.h.browser()
+        self.h.front.process_frame(browser, json.dumps({
+            "service": "datasync",
+            "message": {"command": "acquireSubscription", "params": {"token": token},
+                        "callId": 7},
+        }))
+        messages = [e["message"] for e in browser.sent]
+        self.assertEqual(messages[0], {"type": "response", "callId": 7, "data": None})
+        self.assertEqual(
+            [m["delta"] for m in messages[1:]],
+            [
+                {"type": "insert", "model": "Player", "data": {"id": 1}},
+                {"type": "delete", "model": "Player", "data": {"id": 2}},
+                {"type": "update", "model": "Player", "newData": {"id": 4},
+                 "oldData": {"id": 3}},
+            ],
+        )
+
+    def test_live_after_acquire(self):
+        """After acquiring, each delta is sent at once."""
+        browser = self.h.browser()
+        self.h.subscribe(browser, ("AllPlayers", None))
+        self.h.publish(insert({"id": 1}))
+        self.assertEqual(self.h.deltas(browser), [insert({"id": 1})])
+
+    def test_unknown_token(self):
+        """Unknown, malformed or missing tokens are refused."""
+        browser = self.h.browser()
+        for token in ["nope", "", 3, None, ["x"], "\u00e9" * 43]:
+            self.assertEqual(
+                self.h.acquire(browser, token)["message"], "No such subscription"
+            )
+        answer = self.h.call(self.h.front, browser, "datasync", "acquireSubscription")
+        self.assertEqual(answer["message"], 'Missing field "token"')
+
+    def test_wrong_token_same_prefix(self):
+        """A token sharing the lookup prefix of a real one is refused."""
+        token = self.h.authorize(("AllPlayers", None))
+        forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+        answer = self.h.acquire(self.h.browser(), forged)
+        self.assertEqual(answer["message"], "No such subscription")
+        self.assertIsNone(self.h.frontend.find_subscription(token[:16] + "\ud800"))
+        self.assertIsNotNone(self.h.frontend.find_subscription(token))
+
+    def test_already_acquired(self):
+        """A held token cannot be acquired again, by anyone."""
+        first, second = self.h.browser(), self.h.browser()
+        token = self.h.subscribe(first, ("AllPlayers", None))
+        for client in (first, second):
+            self.assertEqual(
+                self.h.acquire(client, token)["message"],
+                "Subscription already acquired",
+            )
+
+    def test_acquire_timeout(self):
+        """A subscription not acquired within timeout_interval is gone, buffer and all."""
+        h = Harness(timeout_interval=10)
+        token = h.authorize(("AllPlayers", None))
+        h.publish(insert({"id": 1}))
+        h.clock.advance(10)
+        browser = h.browser()
+        self.assertEqual(h.acquire(browser, token)["message"], "No such subscription")
+        self.assertEqual(browser.sent, [])
+        h.assert_empty(self)
+
+    def test_acquire_just_in_time(self):
+        """A subscription acquired just before its timeout is kept."""
+        h = Harness(timeout_interval=10)
+        token = h.authorize(("AllPlayers", None))
+        h.clock.advance(9.9)
+        self.assertEqual(h.acquire(h.browser(), token)["type"], "response")
+        h.clock.advance(100)
+        self.assertEqual(len(h.frontend.subscriptions), 1)
+
+    def test_overflow_expires(self):
+        """Overflowing the buffer before acquire answers Subscription expired."""
+        h = Harness(max_buffer=2)
+        token = h.authorize(("AllPlayers", None))
+        h.publish(insert({"id": 1}), insert({"id": 2}))
+        h.publish(insert({"id": 3}))
+        browser = h.browser()
+        self.assertEqual(h.acquire(browser, token)["message"], "Subscription expired")
+        self.assertEqual(h.acquire(browser, token)["message"], "Subscription expired")
+        self.assertEqual(browser.sent, [])
+        self.assertEqual(h.frontend.dealers["AllPlayers"].item_count(), 0)
+        h.clock.advance(120)
+        self.assertEqual(h.acquire(browser, token)["message"], "No such subscription")
+        h.assert_empty(self)
+
+    def test_buffer_at_limit(self):
+        """A buffer filled exactly to max_buffer is delivered whole."""
+        h = Harness(max_buffer=2)
+        token = h.authorize(("AllPlayers", None))
+        h.publish(insert({"id": 1}), insert({"id": 2}))
+        browser = h.browser()
+        self.assertEqual(h.acquire(browser, token)["type"], "response")
+        self.assertEqual(len(h.deltas(browser)), 2)
+
+    def test_subscription_limit(self):
+        """A client may hold at most max_subscriptions_per_client subscriptions."""
+        h = Harness(max_subscriptions_per_client=2)
+        browser = h.browser()
+        h.subscribe(browser, ("AllPlayers", None))
+        h.subscribe(browser, ("AllPlayers", None))
+        token = h.authorize(("AllPlayers", None))
+        self.assertEqual(h.acquire(browser, token)["message"], "Too many subscriptions")
+        self.assertEqual(h.acquire(h.browser(), token)["type"], "response")
+
+
+class CancelTests(TestCase):
+    """
+    cancelSubscription ends a subscription, only for its holder.
+    """
+
+    def setUp(self):
+        self.h = Harness()
+
+    def test_cancel(self):
+        """After cancelling, the holder gets no more deltas and the token is gone."""
+        browser = self.h.browser()
+        token = self.h.subscribe(browser, ("AllPlayers", None))
+        self.assertEqual(self.h.cancel(browser, token)["type"], "response")
+        self.h.publish(insert({"id": 1}))
+        self.assertEqual(browser.sent, [])
+        self.assertEqual(self.h.cancel(browser, token)["message"], "No such subscription")
+        self.assertEqual(self.h.acquire(browser, token)["message"], "No such subscription")
+        self.h.assert_empty(self)
+
+    def test_only_holder(self):
+        """Another client, or nobody yet, cannot cancel a subscription."""
+        holder, other = self.h.browser(), self.h.browser()
+        unheld = self.h.authorize(("AllPlayers", None))
+        self.assertEqual(self.h.cancel(other, unheld)["message"], "No such subscription")
+        token = self.h.subscribe(holder, ("AllPlayers", None))
+        self.assertEqual(self.h.cancel(other, token)["message"], "No such subscription")
+        self.h.publish(insert({"id": 1}))
+        self.assertEqual(len(self.h.deltas(holder)), 1)
+
+    def test_missing_or_bad_token(self):
+        """A missing or non-string token is refused clearly."""
+        browser = self.h.browser()
+        answer = self.h.call(self.h.front, browser, "datasync", "cancelSubscription")
+        self.assertEqual(answer["message"], 'Missing field "token"')
+        self.assertEqual(self.h.cancel(browser, 5)["message"], "No such subscription")
+
+
+class RoutingTests(TestCase):
+    """
+    Deltas reach exactly the subscriptions that cover them, translated to
+    each subscription's view.
+    """
+
+    def setUp(self):
+        self.h = Harness()
+        self.browser = self.h.browser()
+
+    def test_each_dealer(self):
+        """Broadcast, key and filter subscriptions each get exactly their deltas."""
+        everyone, by_id, red, teams = (self.h.browser() for _ in range(4))
+        self.h.subscribe(everyone, ("AllPlayers", None))
+        self.h.subscribe(by_id, ("PlayerById", 1))
+        self.h.subscribe(red, ("Players", ["==", "color", "red"]))
+        self.h.subscribe(teams, ("AllTeams", None))
+        alice = {"id": 1, "color": "blue"}
+        bob = {"id": 2, "color": "red"}
+        self.h.publish(insert(alice), insert(bob), insert({"id": 9}, model="Team"))
+        self.assertEqual(self.h.deltas(everyone), [insert(alice), insert(bob)])
+        self.assertEqual(self.h.deltas(by_id), [insert(alice)])
+        self.assertEqual(self.h.deltas(red), [insert(bob)])
+        self.assertEqual(self.h.deltas(teams), [insert({"id": 9}, model="Team")])
+
+    def test_update_translation(self):
+        """An update is an insert into, a delete from, or an update within a view."""
+        self.h.subscribe(self.browser, ("Players", ["==", "color", "red"]))
+        blue = {"id": 1, "color": "blue", "name": "Alice"}
+        red = {"id": 1, "color": "red", "name": "Alice"}
+        red2 = {"id": 1, "color": "red", "name": "Alicia"}
+        blue2 = {"id": 1, "color": "blue", "name": "Alicia"}
+        self.h.publish(update(blue, red), update(red, red2), update(red2, blue2))
+        self.h.publish(update(blue2, blue))
+        self.assertEqual(
+            self.h.deltas(self.browser),
+            [insert(red), update(red, red2), delete(red2)],
+        )
+
+    def test_key_update_translation(self):
+        """A SimpleDealer subscription sees an item changing key as insert or delete."""
+        one, two = self.h.browser(), self.h.browser()
+        self.h.subscribe(one, ("PlayerById", 1))
+        self.h.subscribe(two, ("PlayerById", 2))
+        self.h.publish(update({"id": 1}, {"id": 2}))
+        self.assertEqual(self.h.deltas(one), [delete({"id": 1})])
+        self.assertEqual(self.h.deltas(two), [insert({"id": 2})])
+
+    def test_once_per_subscription(self):
+        """A subscription whose several items match a delta receives it once."""
+        self.h.subscribe(
+            self.browser,
+            ("AllPlayers", None),
+            ("PlayerById", 1),
+            ("Players", ["==", "id", 1]),
+        )
+        self.h.publish(insert({"id": 1}))
+        self.assertEqual(self.h.deltas(self.browser), [insert({"id": 1})])
+
+    def test_update_wins(self):
+        """When one item sees an insert and another a delete, the subscription gets the update."""
+        self.h.subscribe(
+            self.browser,
+            ("Players", ["==", "color", "red"]),
+            ("Players", ["==", "color", "blue"]),
+        )
+        old, new = {"id": 1, "color": "red"}, {"id": 1, "color": "blue"}
+        self.h.publish(update(old, new))
+        self.assertEqual(self.h.deltas(self.browser), [update(old, new)])
+
+    def test_once_per_subscription_not_per_client(self):
+        """A client holding two matching subscriptions gets the delta for each."""
+        self.h.subscribe(self.browser, ("AllPlayers", None))
+        self.h.subscribe(self.browser, ("PlayerById", 1))
+        self.h.publish(insert({"id": 1}))
+        self.assertEqual(len(self.h.deltas(self.browser)), 2)
+
+    def test_unhandled_model(self):
+        """A delta for a model no dealer handles is accepted and reaches nobody."""
+        self.h.subscribe(self.browser, ("AllPlayers", None))
+        self.h.publish(insert({"id": 1}, model="Ghost"))
+        self.assertEqual(self.browser.sent, [])
+
+    def test_publish_order(self):
+        """Deltas arrive in publish order across batches."""
+        self.h.subscribe(self.browser, ("AllPlayers", None))
+        self.h.publish(*[insert({"n": n}) for n in range(5)])
+        self.h.publish(*[insert({"n": n}) for n in range(5, 8)])
+        self.assertEqual(
+            [d["data"]["n"] for d in self.h.deltas(self.browser)], list(range(8))
+        )
+
+    def test_encoded_once(self):
+        """A delta for many clients is encoded and framed once."""
+        browsers = [self.h.browser() for _ in range(5)]
+        for browser in browsers:
+            self.h.subscribe(browser, ("AllPlayers", None))
+        self.h.publish(insert({"id": 1}))
+        self.assertEqual(sum(b.frames_prepared for b in browsers), 1 + 5)
+
+    def test_python_publish(self):
+        """Embedders can publish Delta objects directly."""
+        self.h.subscribe(self.browser, ("AllPlayers", None))
+        self.h.frontend.publish_deltas([InsertionDelta("Player", {"id": 1})])
+        self.assertEqual(self.h.deltas(self.browser), [insert({"id": 1})])
+
+    def test_failing_dealer(self):
+        """A dealer that raises is logged and other dealers still deliver."""
+
+        class Broken(Dealer):
+            model = "Player"
+
+            def add_subscription_item(self, item):
+                pass
+
+            def remove_subscription_item(self, item):
+                pass
+
+            def get_subscription_items_for_model(self, data):
+                raise KeyError("oops")
+
+            def item_count(self):
+                return 0
+
+        h = Harness(dealers=[AllPlayers, Broken])
+        browser = h.browser()
+        h.subscribe(browser, ("AllPlayers", None), ("Broken", None))
+        h.publish(insert({"id": 1}))
+        self.assertEqual(h.deltas(browser), [insert({"id": 1})])
+        self.assertEqual(len(self.flushLoggedErrors(KeyError)), 1)
+
+
+class GracePeriodTests(TestCase):
+    """
+    A subscription outlives its holder's connection for the grace period.
+    """
+
+    def test_resume(self):
+        """Reacquiring from a new connection within the grace period delivers the missed deltas first."""
+        h = Harness(grace_period=30)
+        first = h.browser()
+        token = h.subscribe(first, ("AllPlayers", None))
+        h.publish(insert({"id": 1}))
+        h.disconnect(first)
+        h.publish(insert({"id": 2}), insert({"id": 3}))
+        h.clock.advance(29)
+        second = h.browser()
+        self.assertEqual(h.acquire(second, token)["type"], "response")
+        h.publish(insert({"id": 4}))
+        self.assertEqual(
+            [d["data"]["id"] for d in h.deltas(second)], [2, 3, 4]
+        )
+        self.assertEqual([d["data"]["id"] for d in h.deltas(first)], [1])
+        h.clock.advance(60)
+        self.assertEqual(len(h.frontend.subscriptions), 1)
+
+    def test_gone_after_grace(self):
+        """After the grace period the subscription is gone."""
+        h = Harness(grace_period=30)
+        first = h.browser()
+        token = h.subscribe(first, ("Players", ["==", "id", 1]))
+        h.disconnect(first)
+        h.publish(insert({"id": 1}))
+        h.clock.advance(30)
+        self.assertEqual(h.acquire(h.browser(), token)["message"], "No such subscription")
+        h.assert_empty(self)
+
+    def test_no_grace(self):
+        """With a grace period of 0, disconnecting ends the subscription at once."""
+        h = Harness(grace_period=0)
+        first = h.browser()
+        token = h.subscribe(first, ("AllPlayers", None))
+        h.disconnect(first)
+        self.assertEqual(h.acquire(h.browser(), token)["message"], "No such subscription")
+        h.assert_empty(self)
+
+    def test_overflow_during_grace(self):
+        """Overflowing the buffer during the grace period answers Subscription expired."""
+        h = Harness(grace_period=30, max_buffer=1)
+        first = h.browser()
+        token = h.subscribe(first, ("AllPlayers", None))
+        h.disconnect(first)
+        h.publish(insert({"id": 1}), insert({"id": 2}))
+        second = h.browser()
+        self.assertEqual(h.acquire(second, token)["message"], "Subscription expired")
+        self.assertEqual(second.sent, [])
+        h.clock.advance(30)
+        h.assert_empty(self)
+
+    def test_detached_not_cancellable(self):
+        """Nobody holds a detached subscription, so nobody can cancel it."""
+        h = Harness()
+        first = h.browser()
+        token = h.subscribe(first, ("AllPlayers", None))
+        h.disconnect(first)
+        self.assertEqual(h.cancel(h.browser(), token)["message"], "No such subscription")
+        (subscription,) = h.frontend.subscriptions.values()
+        self.assertIs(subscription.state, State.DETACHED)
+
+
+class CleanupTests(TestCase):
+    """
+    Nothing is left behind once every client has left and timers ran out.
+    """
+
+    def test_indexes_empty(self):
+        """After all clients leave and every timer runs out, every index is empty."""
+        h = Harness(grace_period=5, max_buffer=3)
+        browsers = [h.browser() for _ in range(4)]
+        queries = [
+            ("AllPlayers", None),
+            ("PlayerById", 1),
+            ("Players", ["==", "color", "red"]),
+            ("Players", ["and", ["in", "id", [1, 2]], [">", "score", 3]]),
+            ("Players", ["<", "score", 10]),
+            ("AllTeams", None),
+        ]
+        tokens = []
+        for index, browser in enumerate(browsers):
+            for query in queries:
+                tokens.append(h.subscribe(browser, query))
+            h.subscribe(browser, *queries)
+        # Some never acquired, one cancelled, one expired by overflow.
+        h.authorize(*queries)
+        h.authorize(("PlayerById", 2))
+        self.assertEqual(h.cancel(browsers[0], tokens[0])["type"], "response")
+        h.disconnect(browsers[1])
+        for n in range(5):
+            h.publish(insert({"id": 1, "color": "red", "score": n}))
+            h.publish(update({"id": 1, "score": n}, {"id": 2, "score": n + 1}))
+        for browser in browsers:
+            if browser.connected:
+                h.disconnect(browser)
+        self.assertEqual(h.frontend.subscriptions_by_client, {})
+        h.clock.advance(200)
+        h.assert_empty(self)
