@@ -188,17 +188,25 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
         try:
             super().connectionLost(reason)
         finally:
+            # Autobahn leaves this timer running when the peer goes before
+            # answering our close frame.
+            if self.closeHandshakeTimeoutCall is not None:
+                self.closeHandshakeTimeoutCall.cancel()
+                self.closeHandshakeTimeoutCall = None
             self.factory._connection_lost(self)
 
     def onOpen(self) -> None:
         self._write_watch = _WriteBufferWatch(
             self.factory.options.max_write_buffer, self._drop_slow_consumer
         )
-        # Inside a twisted.web Site, the HTTP channel that handed this
-        # connection over is still registered as its producer and has no
-        # further use for it.
-        self.transport.unregisterProducer()
-        self.transport.registerProducer(self._write_watch, True)
+        try:
+            self.transport.registerProducer(self._write_watch, True)
+        except RuntimeError:
+            # Inside a twisted.web Site, the HTTP channel that handed this
+            # connection over is still registered as its producer, and has
+            # no further use for it.
+            self.transport.unregisterProducer()
+            self.transport.registerProducer(self._write_watch, True)
         self.client = WebSocketClient(self)
         self.factory.registry.client_connected(self.client)
 
@@ -238,7 +246,7 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
             # sendClose only takes application codes (1000, 3000-4999).
             self.sendCloseFrame(code=code, reasonUtf8=encode_truncate(reason, 123))
         elif self.state != self.STATE_CLOSING:
-            self.dropConnection(abort=True)
+            self.transport.abortConnection()
 
     def _drop_slow_consumer(self) -> None:
         reason = "Slow consumer: more than {} bytes waiting to be sent".format(

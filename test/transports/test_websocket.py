@@ -1,0 +1,770 @@
+"""
+Tests for snorky.transports.websocket: units on Twisted's fakes, and
+integration tests with a real Autobahn client over loopback sockets.
+"""
+
+import json
+from typing import Any, List, Optional, Tuple
+
+from autobahn.twisted.websocket import (
+    WebSocketClientFactory,
+    WebSocketClientProtocol,
+    connectWS,
+)
+from twisted.internet import reactor
+from twisted.internet.address import IPv4Address
+from twisted.internet.defer import Deferred, DeferredList, DeferredQueue
+from twisted.internet.endpoints import TCP4ServerEndpoint
+from twisted.internet.error import ConnectionDone
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.logger import globalLogPublisher
+from twisted.python.failure import Failure
+from twisted.trial.unittest import TestCase
+from twisted.web.client import Agent, readBody
+from twisted.web.resource import Resource
+from twisted.web.server import Site
+from twisted.web.static import Data
+
+from snorky import RPCService, Service, ServiceRegistry, rpc_command
+from snorky.client import Client
+from snorky.services.echo import EchoService
+from snorky.services.pubsub import PubSubService
+from snorky.transports.websocket import (
+    SnorkyWebSocketFactory,
+    WebSocketClient,
+    WebSocketOptions,
+    websocket_resource,
+)
+
+
+class MyChatService(RPCService):
+    """
+    The introductory example of Snorky's product description, unchanged.
+    """
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.clients = set()
+
+    @rpc_command
+    def join(self, req):
+        self.clients.add(req.client)
+
+    @rpc_command
+    def send_message(self, req, body):
+        for client in self.clients:
+            self.send_message_to(client, {"type": "chatMessage", "body": body})
+
+    def client_disconnected(self, client):
+        self.clients.remove(client)
+
+
+class PresenceService(Service):
+    """
+    Records every connect and disconnect the registry reports.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("presence")
+        self.connected: List[Client] = []
+        self.disconnected: List[Client] = []
+        self.departures: DeferredQueue = DeferredQueue()
+
+    def client_connected(self, client: Client) -> None:
+        self.connected.append(client)
+
+    def client_disconnected(self, client: Client) -> None:
+        self.disconnected.append(client)
+        self.departures.put(client)
+
+
+class CountingFactory(SnorkyWebSocketFactory):
+    """
+    Counts the frames it prepares, to show that a fan-out frames once.
+    """
+
+    prepared = 0
+
+    def prepareMessage(self, payload: bytes, isBinary: bool = False, doNotCompress: bool = False) -> Any:
+        self.prepared += 1
+        return super().prepareMessage(payload, isBinary, doNotCompress)
+
+
+_HANDSHAKE = (
+    b"GET /ws HTTP/1.1\r\n"
+    b"Host: 127.0.0.1\r\n"
+    b"Upgrade: websocket\r\n"
+    b"Connection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    b"Sec-WebSocket-Version: 13\r\n\r\n"
+)
+
+_PEER = IPv4Address("TCP", "192.0.2.7", 40000)
+
+
+def open_on_string_transport(factory: SnorkyWebSocketFactory) -> Tuple[Any, StringTransport]:
+    """
+    A server protocol of *factory* that has completed its opening
+    handshake over a ``StringTransport``.
+    """
+    protocol = factory.buildProtocol(_PEER)
+    transport = StringTransport(peerAddress=_PEER)
+    protocol.makeConnection(transport)
+    protocol.dataReceived(_HANDSHAKE)
+    assert transport.value().startswith(b"HTTP/1.1 101"), transport.value()
+    transport.clear()
+    return protocol, transport
+
+
+def unit_factory(registry: ServiceRegistry, clock: Any = None, **options: Any) -> SnorkyWebSocketFactory:
+    # No pings: Autobahn's timers run on the global reactor.
+    return SnorkyWebSocketFactory(
+        registry, WebSocketOptions(ping_interval=0, **options), reactor=clock
+    )
+
+
+class WebSocketOptionsTests(TestCase):
+    """
+    Tests for WebSocketOptions.
+    """
+
+    def test_defaults(self) -> None:
+        """
+        The defaults are a 90 s ping, any origin, 1 MiB messages, no
+        connection limit and a 4 MiB write buffer.
+        """
+        options = WebSocketOptions()
+        self.assertEqual(
+            (options.ping_interval, tuple(options.allowed_origins), options.max_message_size,
+             options.max_connections, options.max_write_buffer),
+            (90.0, ("*",), 1 << 20, None, 4 << 20),
+        )
+
+    def test_bad_values(self) -> None:
+        """
+        Negative or zero limits, and a bare string of origins, are refused.
+        """
+        for bad in [
+            {"ping_interval": -1},
+            {"allowed_origins": "https://example.com:443"},
+            {"max_message_size": 0},
+            {"max_connections": 0},
+            {"max_write_buffer": 0},
+        ]:
+            self.assertRaises(ValueError, WebSocketOptions, **bad)
+
+    def test_factory_applies_options(self) -> None:
+        """
+        The factory hands the options to Autobahn's protocol options.
+        """
+        factory = SnorkyWebSocketFactory(
+            ServiceRegistry(),
+            WebSocketOptions(ping_interval=30, max_message_size=1000, max_connections=7),
+            reactor=Clock(),
+        )
+        self.assertEqual(
+            (factory.autoPingInterval, factory.autoPingTimeout, factory.maxMessagePayloadSize,
+             factory.maxFramePayloadSize, factory.maxConnections, factory.failByDrop),
+            (30, 30, 1000, 1000, 7, False),
+        )
+
+
+class WebSocketProtocolUnitTests(TestCase):
+    """
+    Tests for SnorkyWebSocketProtocol and WebSocketClient over a
+    StringTransport.
+    """
+
+    def setUp(self) -> None:
+        self.presence = PresenceService()
+        self.registry = ServiceRegistry([self.presence, EchoService("echo")])
+
+    def test_client_describes_connection(self) -> None:
+        """
+        Opening a connection registers a WebSocketClient with the peer's
+        host as its remote address.
+        """
+        protocol, transport = open_on_string_transport(unit_factory(self.registry))
+        [client] = self.presence.connected
+        self.assertIsInstance(client, WebSocketClient)
+        self.assertEqual((client.transport_name, client.remote_address), ("websocket", "192.0.2.7"))
+        self.assertIs(client.frame_key, protocol.factory)
+        protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_disconnected_exactly_once(self) -> None:
+        """
+        The registry hears of a disconnect once, even if Autobahn reports
+        the close twice.
+        """
+        protocol, transport = open_on_string_transport(unit_factory(self.registry))
+        protocol.connectionLost(Failure(ConnectionDone()))
+        protocol.onClose(False, 1006, "again")
+        self.assertEqual(self.presence.disconnected, self.presence.connected)
+
+    def test_write_buffer_overflow_drops(self) -> None:
+        """
+        While the transport says its buffer is full, writing more than
+        max_write_buffer bytes aborts the connection and logs why.
+        """
+        events: List[dict] = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        protocol, transport = open_on_string_transport(
+            unit_factory(self.registry, max_write_buffer=1000)
+        )
+        [client] = self.presence.connected
+        transport.producer.pauseProducing()
+        client.send({"service": "echo", "message": "x" * 400})
+        client.send({"service": "echo", "message": "x" * 400})
+        self.assertFalse(transport.disconnected)
+        client.send({"service": "echo", "message": "x" * 400})
+        self.assertTrue(transport.disconnected)
+        self.assertTrue(
+            any(str(e.get("reason", "")).startswith("Slow consumer") for e in events)
+        )
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(self.presence.disconnected, [client])
+
+    def test_write_buffer_drained_resets(self) -> None:
+        """
+        Bytes written before the buffer drained do not count once the
+        transport resumes the producer.
+        """
+        protocol, transport = open_on_string_transport(
+            unit_factory(self.registry, max_write_buffer=1000)
+        )
+        [client] = self.presence.connected
+        for _ in range(5):
+            transport.producer.pauseProducing()
+            client.send({"service": "echo", "message": "x" * 400})
+            client.send({"service": "echo", "message": "x" * 400})
+            transport.producer.resumeProducing()
+        self.assertFalse(transport.disconnected)
+        self.assertEqual(transport.value().count(b"x" * 400), 10)
+        protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_nothing_sent_when_closing(self) -> None:
+        """
+        Once the closing handshake has started, envelopes for the client
+        are not written.
+        """
+        factory = unit_factory(self.registry)
+        factory.setProtocolOptions(closeHandshakeTimeout=0)
+        protocol, transport = open_on_string_transport(factory)
+        [client] = self.presence.connected
+        factory.close_all()
+        transport.clear()
+        client.send({"service": "echo", "message": "late"})
+        self.assertEqual(transport.value(), b"")
+        protocol.connectionLost(Failure(ConnectionDone()))
+
+
+class CloseAllUnitTests(TestCase):
+    """
+    Tests for SnorkyWebSocketFactory.close_all with a Clock.
+    """
+
+    def test_no_connections(self) -> None:
+        """
+        With no connections, close_all has fired already.
+        """
+        factory = unit_factory(ServiceRegistry(), clock=Clock())
+        self.assertIsNone(self.successResultOf(factory.close_all()))
+
+    def test_sends_close_frame(self) -> None:
+        """
+        close_all writes a close frame with code 1001 and its reason, and
+        fires once the connection is lost.
+        """
+        clock = Clock()
+        factory = unit_factory(ServiceRegistry(), clock=clock)
+        factory.setProtocolOptions(closeHandshakeTimeout=0)
+        protocol, transport = open_on_string_transport(factory)
+        done = factory.close_all()
+        reason = b"Server shutting down"
+        self.assertEqual(transport.value(), b"\x88" + bytes([2 + len(reason)]) + b"\x03\xe9" + reason)
+        self.assertNoResult(done)
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertIsNone(self.successResultOf(done))
+
+    def test_timeout_aborts(self) -> None:
+        """
+        A peer that never completes the closing handshake is aborted after
+        the timeout, and close_all fires then.
+        """
+        clock = Clock()
+        factory = unit_factory(ServiceRegistry(), clock=clock)
+        # Only close_all's own timeout may end the wait.
+        factory.setProtocolOptions(closeHandshakeTimeout=0)
+        protocol, transport = open_on_string_transport(factory)
+        done = factory.close_all(timeout=2.0)
+        clock.advance(1.9)
+        self.assertNoResult(done)
+        self.assertFalse(transport.disconnected)
+        clock.advance(0.2)
+        self.assertIsNone(self.successResultOf(done))
+        self.assertTrue(transport.disconnected)
+        protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_handshaking_connection_dropped(self) -> None:
+        """
+        A connection still in its opening handshake is dropped by
+        close_all.
+        """
+        factory = unit_factory(ServiceRegistry(), clock=Clock())
+        protocol = factory.buildProtocol(_PEER)
+        transport = StringTransport(peerAddress=_PEER)
+        protocol.makeConnection(transport)
+        done = factory.close_all()
+        self.assertTrue(transport.disconnected)
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertIsNone(self.successResultOf(done))
+
+
+class TestClientProtocol(WebSocketClientProtocol):
+    """
+    A real Autobahn client that queues decoded messages, counts pings and
+    records how it was closed.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: DeferredQueue = DeferredQueue()
+        self.closed: Deferred = Deferred()
+        self.pinged: Deferred = Deferred()
+        self.call_id = 0
+
+    def onOpen(self) -> None:
+        self.factory.opened.callback(self)
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        self.messages.put(json.loads(payload.decode("utf-8")))
+
+    def onPing(self, payload: bytes) -> None:
+        if not self.pinged.called:
+            self.pinged.callback(None)
+        super().onPing(payload)
+
+    def onClose(self, wasClean: bool, code: Optional[int], reason: Optional[str]) -> None:
+        if not self.factory.opened.called:
+            self.factory.opened.errback(ConnectionError(reason))
+        self.closed.callback((code, reason))
+
+    def send_json(self, obj: Any) -> None:
+        self.sendMessage(json.dumps(obj).encode("utf-8"))
+
+    def receive(self) -> Deferred:
+        """
+        The next message, decoded; fails after five seconds.
+        """
+        return self.messages.get().addTimeout(5, reactor)
+
+    async def call(self, service: str, command: str, **params: Any) -> Any:
+        """
+        Call an RPC command and return the reply's message, skipping the
+        notifications that arrive first.
+        """
+        self.call_id += 1
+        self.send_json(
+            {"service": service,
+             "message": {"command": command, "params": params, "callId": self.call_id}}
+        )
+        while True:
+            message = (await self.receive())["message"]
+            if message.get("callId") == self.call_id:
+                return message
+
+
+class LoopbackMixin:
+    """
+    Serves a registry over WebSocket on a loopback port, on its own or as
+    a resource of a Site, and connects real clients to it.
+    """
+
+    as_resource = False
+
+    async def serve(
+        self, services: List[Service], options: Optional[WebSocketOptions] = None,
+        factory_class: type = SnorkyWebSocketFactory,
+    ) -> SnorkyWebSocketFactory:
+        self.clients: List[TestClientProtocol] = []
+        self.factory = factory_class(ServiceRegistry(services), options)
+        if self.as_resource:
+            root = Resource()
+            root.putChild(b"ws", websocket_resource(self.factory))
+            root.putChild(b"hello", Data(b"hello", "text/plain"))
+            served = Site(root)
+        else:
+            served = self.factory
+        endpoint = TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1")
+        port = await endpoint.listen(served)
+        self.port = port.getHost().port
+        self.addCleanup(port.stopListening)
+        self.addCleanup(self.close_clients)
+        return self.factory
+
+    async def connect(self, origin: Optional[str] = None) -> TestClientProtocol:
+        factory = WebSocketClientFactory(
+            "ws://127.0.0.1:{}/ws".format(self.port), origin=origin
+        )
+        factory.protocol = TestClientProtocol
+        factory.opened = Deferred()
+        connector = connectWS(factory)
+        self.addCleanup(connector.disconnect)
+        protocol = await factory.opened.addTimeout(5, reactor)
+        self.clients.append(protocol)
+        return protocol
+
+    async def refused(self, origin: Optional[str] = None) -> str:
+        """
+        Try to connect, expecting the handshake to be refused; return why.
+        """
+        try:
+            await self.connect(origin)
+        except ConnectionError as e:
+            return str(e)
+        raise AssertionError("The handshake was accepted")
+
+    async def close_clients(self) -> None:
+        for client in self.clients:
+            if not client.closed.called:
+                client.transport.abortConnection()
+        await DeferredList([c.closed for c in self.clients])
+        # Wait until the server has seen every connection go.
+        await self.factory.close_all()
+
+
+class WebSocketIntegrationTests(LoopbackMixin, TestCase):
+    """
+    Tests for the WebSocket transport with real Autobahn clients over
+    loopback sockets, on its own port.
+    """
+
+    timeout = 20
+
+    async def test_rpc_round_trip(self) -> None:
+        """
+        MyChatService works as written: a joined client's message reaches
+        every joined client, and RPC responses carry the callId.
+        """
+        await self.serve([MyChatService("chat")])
+        alice, bob = await self.connect(), await self.connect()
+        self.assertEqual(
+            await alice.call("chat", "join"), {"type": "response", "callId": 1, "data": None}
+        )
+        await bob.call("chat", "join")
+        bob.send_json(
+            {"service": "chat",
+             "message": {"command": "send_message", "params": {"body": "hi"}, "callId": 9}}
+        )
+        note = {"service": "chat", "message": {"type": "chatMessage", "body": "hi"}}
+        self.assertEqual(await alice.receive(), note)
+        received = [await bob.receive(), await bob.receive()]
+        self.assertIn(note, received)
+        self.assertIn(
+            {"service": "chat", "message": {"type": "response", "callId": 9, "data": None}},
+            received,
+        )
+
+    async def test_rpc_errors(self) -> None:
+        """
+        Unknown commands, wrong params and a service's own errors get their
+        texts in error replies.
+        """
+        await self.serve([PubSubService("pubsub")])
+        client = await self.connect()
+        self.assertEqual(
+            await client.call("pubsub", "fly"),
+            {"type": "error", "callId": 1, "message": "Unknown command"},
+        )
+        self.assertEqual((await client.call("pubsub", "subscribe", wrong=1))["message"], "Invalid params")
+        self.assertEqual((await client.call("pubsub", "unsubscribe", channel=1))["message"], "Not subscribed")
+
+    async def test_fan_out_frames_once(self) -> None:
+        """
+        A publish to several subscribers is framed once and reaches each.
+        """
+        pubsub = PubSubService("pubsub")
+        factory = await self.serve([pubsub], factory_class=CountingFactory)
+        clients = [await self.connect() for _ in range(4)]
+        for client in clients:
+            await client.call("pubsub", "subscribe", channel="news")
+        before = factory.prepared
+        pubsub.publish("news", {"headline": "Snorky"})
+        self.assertEqual(factory.prepared - before, 1)
+        expected = {
+            "service": "pubsub",
+            "message": {"type": "message", "channel": "news", "message": {"headline": "Snorky"}},
+        }
+        for client in clients:
+            self.assertEqual(await client.receive(), expected)
+
+    async def test_malformed_frames(self) -> None:
+        """
+        Text frames that are not valid envelopes get an error message and
+        the connection stays usable.
+        """
+        await self.serve([EchoService("echo")])
+        client = await self.connect()
+        client.sendMessage(b"{not json")
+        self.assertEqual(
+            await client.receive(),
+            {"service": None, "message": {"type": "error", "message": "Invalid JSON"}},
+        )
+        client.sendMessage(b"[1, 2]")
+        self.assertEqual(
+            await client.receive(),
+            {"service": None, "message": {"type": "error", "message": "Envelope must be an object"}},
+        )
+        client.send_json({"service": "nope", "message": 1})
+        self.assertEqual(
+            await client.receive(),
+            {"service": "nope", "message": {"type": "error", "message": "Unknown service"}},
+        )
+        client.send_json({"service": "echo", "message": "still here"})
+        self.assertEqual(await client.receive(), {"service": "echo", "message": "still here"})
+
+    async def test_binary_frame_closes_1003(self) -> None:
+        """
+        A binary frame closes the connection with code 1003, and the
+        registry hears of the disconnect.
+        """
+        presence = PresenceService()
+        await self.serve([presence, EchoService("echo")])
+        client = await self.connect()
+        client.sendMessage(b'{"service": "echo", "message": 1}', isBinary=True)
+        code, reason = await client.closed
+        self.assertEqual(code, 1003)
+        self.assertEqual(await presence.departures.get(), presence.connected[0])
+        self.assertEqual(client.messages.pending, [])
+
+    async def test_oversize_closes_1009(self) -> None:
+        """
+        A message over max_message_size closes the connection with 1009,
+        while one at the limit is served.
+        """
+        await self.serve([EchoService("echo")], WebSocketOptions(max_message_size=100))
+        client = await self.connect()
+        at_limit = json.dumps({"service": "echo", "message": "x" * 66}).encode()
+        self.assertEqual(len(at_limit), 100)
+        client.sendMessage(at_limit)
+        self.assertEqual((await client.receive())["message"], "x" * 66)
+        client.sendMessage(at_limit + b" ")
+        code, reason = await client.closed
+        self.assertEqual(code, 1009)
+
+    async def test_invalid_utf8_closes_1007(self) -> None:
+        """
+        A text frame that is not UTF-8 closes the connection with 1007.
+        """
+        await self.serve([EchoService("echo")])
+        client = await self.connect()
+        # Autobahn's client would refuse to send it; write the raw frame.
+        client.sendFrame(opcode=1, payload=b"\xff\xfe")
+        code, reason = await client.closed
+        self.assertEqual(code, 1007)
+
+    async def test_disconnect_without_join(self) -> None:
+        """
+        Clients that leave MyChatService without joining (cleanly or by
+        dropping the socket) leave the server healthy; each KeyError from
+        the service is logged.
+        """
+        presence = PresenceService()
+        # Presence last, so that the chat service has been told when a
+        # departure is reported.
+        await self.serve([MyChatService("chat"), presence])
+        polite, rude = await self.connect(), await self.connect()
+        polite.sendClose(1000)
+        await polite.closed
+        rude.transport.abortConnection()
+        await rude.closed
+        await presence.departures.get()
+        await presence.departures.get()
+        self.assertEqual(len(self.flushLoggedErrors(KeyError)), 2)
+        alice, bob = await self.connect(), await self.connect()
+        await alice.call("chat", "join")
+        await bob.call("chat", "join")
+        await alice.call("chat", "send_message", body="still up")
+        self.assertEqual((await bob.receive())["message"], {"type": "chatMessage", "body": "still up"})
+
+    async def test_each_disconnect_reported_once(self) -> None:
+        """
+        Every way a connection ends tells the registry exactly once.
+        """
+        presence = PresenceService()
+        await self.serve([presence, EchoService("echo")], WebSocketOptions(max_message_size=10))
+        clients = [await self.connect() for _ in range(3)]
+        clients[0].sendClose(1000)
+        clients[1].transport.abortConnection()
+        clients[2].sendMessage(b"x" * 11)
+        for _ in clients:
+            await presence.departures.get()
+        self.assertEqual(sorted(map(id, presence.disconnected)), sorted(map(id, presence.connected)))
+        await self.factory.close_all()
+        self.assertEqual(len(presence.disconnected), 3)
+
+    async def test_keep_alive_pings(self) -> None:
+        """
+        The server pings clients every ping_interval.
+        """
+        await self.serve([EchoService("echo")], WebSocketOptions(ping_interval=0.5))
+        client = await self.connect()
+        await client.pinged.addTimeout(3, reactor)
+        self.assertFalse(client.closed.called)
+
+    async def test_unanswered_ping_drops(self) -> None:
+        """
+        A client that does not answer pings is dropped.
+        """
+        presence = PresenceService()
+        await self.serve([presence], WebSocketOptions(ping_interval=0.5))
+        client = await self.connect()
+        # Stop reading: the pings go unanswered.
+        client.transport.pauseProducing()
+        gone = await presence.departures.get().addTimeout(5, reactor)
+        self.assertIs(gone, presence.connected[0])
+
+    async def test_origin_refused(self) -> None:
+        """
+        A browser from an origin not in allowed_origins is refused (HTTP
+        400, as Autobahn answers) and never reaches the registry.
+        """
+        presence = PresenceService()
+        await self.serve([presence], WebSocketOptions(allowed_origins=["https://app.example.com"]))
+        reason = await self.refused(origin="https://evil.example.com")
+        self.assertIn("[400]", reason)
+        self.assertIn("not allowed", reason)
+        self.assertEqual(presence.connected, [])
+
+    async def test_origin_allowed(self) -> None:
+        """
+        An allowed origin written without a port matches the browser's
+        origin on the scheme's default port, and a client without Origin
+        is admitted.
+        """
+        presence = PresenceService()
+        await self.serve(
+            [presence], WebSocketOptions(allowed_origins=["https://app.example.com", "http://*.example.org"])
+        )
+        await self.connect(origin="https://app.example.com")
+        await self.connect(origin="http://www.example.org")
+        await self.connect()
+        self.assertEqual(len(presence.connected), 3)
+
+    async def test_max_connections(self) -> None:
+        """
+        Beyond max_connections the handshake is refused with 503; a slot
+        freed by a departing client can be taken again.
+        """
+        presence = PresenceService()
+        await self.serve([presence], WebSocketOptions(max_connections=2))
+        first = await self.connect()
+        await self.connect()
+        self.assertIn("[503]", await self.refused())
+        first.sendClose(1000)
+        await first.closed
+        await presence.departures.get()
+        await self.connect()
+        self.assertEqual(len(presence.connected), 3)
+
+    async def test_close_all(self) -> None:
+        """
+        close_all closes every client with 1001 and fires once they are
+        gone.
+        """
+        presence = PresenceService()
+        factory = await self.serve([presence])
+        clients = [await self.connect() for _ in range(3)]
+        await factory.close_all()
+        for client in clients:
+            code, reason = await client.closed
+            self.assertEqual((code, reason), (1001, "Server shutting down"))
+        self.assertEqual(len(presence.disconnected), 3)
+
+
+class SlowConsumerTestsMixin(LoopbackMixin):
+    """
+    A client that stops reading is dropped while others keep receiving.
+    """
+
+    timeout = 30
+
+    async def test_slow_consumer_dropped(self) -> None:
+        """
+        A subscriber that stops reading is dropped with a logged reason once
+        max_write_buffer bytes wait for it; a reading subscriber gets every
+        message.
+        """
+        events: List[dict] = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        presence = PresenceService()
+        pubsub = PubSubService("pubsub")
+        await self.serve([presence, pubsub], WebSocketOptions(max_write_buffer=256 * 1024))
+        slow, fast = await self.connect(), await self.connect()
+        await slow.call("pubsub", "subscribe", channel="c")
+        await fast.call("pubsub", "subscribe", channel="c")
+        slow.transport.pauseProducing()
+        chunk = "x" * 16384
+        # Bounded: at most 2000 * 16 KiB = 32 MiB, far above what the
+        # kernel's socket buffers can hide.
+        for _ in range(2000):
+            pubsub.publish("c", chunk)
+            self.assertEqual((await fast.receive())["message"]["message"], chunk)
+            if presence.disconnected:
+                break
+        self.assertEqual(presence.disconnected, presence.connected[:1])
+        self.assertTrue(
+            any(str(e.get("reason", "")).startswith("Slow consumer") for e in events)
+        )
+        pubsub.publish("c", "after")
+        self.assertEqual((await fast.receive())["message"]["message"], "after")
+
+
+class SlowConsumerTests(SlowConsumerTestsMixin, TestCase):
+    """
+    Slow consumers on a WebSocket port of its own.
+    """
+
+
+class WebSocketResourceTests(SlowConsumerTestsMixin, TestCase):
+    """
+    Tests for websocket_resource in a twisted.web Site on a real port.
+    """
+
+    as_resource = True
+
+    async def test_round_trip_next_to_other_resources(self) -> None:
+        """
+        WebSocket at /ws and a plain page at /hello share one port.
+        """
+        await self.serve([EchoService("echo")])
+        client = await self.connect()
+        client.send_json({"service": "echo", "message": [1, "two"]})
+        self.assertEqual(await client.receive(), {"service": "echo", "message": [1, "two"]})
+        response = await Agent(reactor).request(
+            b"GET", "http://127.0.0.1:{}/hello".format(self.port).encode()
+        )
+        self.assertEqual(await readBody(response), b"hello")
+
+    async def test_close_all(self) -> None:
+        """
+        close_all closes clients of the mounted resource with 1001.
+        """
+        factory = await self.serve([EchoService("echo")])
+        client = await self.connect()
+        await factory.close_all()
+        code, reason = await client.closed
+        self.assertEqual(code, 1001)
+
+    async def test_binary_frame_closes_1003(self) -> None:
+        """
+        A binary frame through the resource closes with 1003.
+        """
+        await self.serve([EchoService("echo")])
+        client = await self.connect()
+        client.sendMessage(b"\x00", isBinary=True)
+        code, reason = await client.closed
+        self.assertEqual(code, 1003)
