@@ -3,7 +3,7 @@ Messages that clients send over HTTP (``xhr_send``, ``jsonp_send``):
 reading the bounded body and handing the messages to their session.
 """
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 from twisted.web.iweb import IRequest
 
@@ -13,27 +13,26 @@ from snorky.transports.sockjs.headers import error, not_found
 if TYPE_CHECKING:
     from snorky.transports.sockjs.resource import SockJSResource
 
-__all__ = ["read_body", "deliver", "too_large"]
+__all__ = ["read_text", "deliver"]
 
 
-def read_body(request: IRequest, limit: int) -> Optional[bytes]:
+def read_text(request: IRequest, limit: int) -> Union[str, bytes]:
     """
-    The request body, or ``None`` when it is longer than *limit* bytes.
+    The request body as text, or (as bytes) the error answer when it is
+    longer than *limit* bytes or not UTF-8.
     """
     request.content.seek(0)
     body = request.content.read(limit + 1)
-    return body if len(body) <= limit else None
-
-
-def too_large(request: IRequest) -> bytes:
-    """
-    Answer a body that exceeds the endpoint's ``max_message_size``.
-    """
-    return error(request, 413, "Payload too large.")
+    if len(body) > limit:
+        return error(request, 413, "Payload too large.")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return error(request, 500, "Broken JSON encoding.")
 
 
 def deliver(
-    endpoint: "SockJSResource", request: IRequest, session_id: str, data: bytes
+    endpoint: "SockJSResource", request: IRequest, session_id: str, data: str
 ) -> Optional[bytes]:
     """
     Decode *data* (a JSON array of strings) and hand its messages to the
@@ -42,9 +41,7 @@ def deliver(
     :returns: ``None`` on success, else the error answer to render.
     """
     try:
-        messages = decode_messages(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        return error(request, 500, "Broken JSON encoding.")
+        messages = decode_messages(data)
     except FramingError as e:
         return error(request, 500, str(e))
     session = endpoint.find_session(session_id)

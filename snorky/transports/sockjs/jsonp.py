@@ -8,7 +8,7 @@ from twisted.web.server import NOT_DONE_YET
 
 from snorky.transports.sockjs.framing import quote_for_script
 from snorky.transports.sockjs.headers import error, set_content_type
-from snorky.transports.sockjs.incoming import deliver, read_body, too_large
+from snorky.transports.sockjs.incoming import deliver, read_text
 from snorky.transports.sockjs.receiver import POLLING, ResponseReceiver
 from snorky.transports.sockjs.streaming import callback_of
 
@@ -53,13 +53,16 @@ def jsonp_send(
     Take messages posted by a form (field ``d``) or as a raw JSON body;
     answer ``ok``.
     """
-    body = read_body(request, endpoint.options.max_message_size)
-    if body is None:
-        return too_large(request)
+    body = read_text(request, endpoint.options.max_message_size)
+    if isinstance(body, bytes):
+        return body
     content_type = request.getHeader(b"Content-Type") or b""
     if content_type.split(b";")[0].strip().lower() == _FORM:
-        fields = parse_qs(body, keep_blank_values=True)
-        body = fields.get(b"d", [b""])[0]
+        try:
+            fields = parse_qs(body, keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            return error(request, 500, "Broken JSON encoding.")
+        body = fields.get("d", [""])[0]
     failed = deliver(endpoint, request, session_id, body)
     if failed is not None:
         return failed

@@ -6,7 +6,7 @@ from twisted.web.iweb import IRequest
 from twisted.web.server import NOT_DONE_YET
 
 from snorky.transports.sockjs.headers import set_content_type
-from snorky.transports.sockjs.incoming import deliver, read_body, too_large
+from snorky.transports.sockjs.incoming import deliver, read_text
 from snorky.transports.sockjs.receiver import POLLING, ResponseReceiver
 
 if TYPE_CHECKING:
@@ -42,9 +42,9 @@ def xhr_send(
     """
     Take a JSON array of messages for the session; answer ``204``.
     """
-    body = read_body(request, endpoint.options.max_message_size)
-    if body is None:
-        return too_large(request)
+    body = read_text(request, endpoint.options.max_message_size)
+    if isinstance(body, bytes):
+        return body
     failed = deliver(endpoint, request, session_id, body)
     if failed is not None:
         return failed
