@@ -24,12 +24,16 @@ class BaseSnorkyBackend:
     Subclasses implement :meth:`call`; every helper method returns what
     :meth:`call` returns (a value, or a ``Deferred`` of it).
 
-    :param url: the backend API's URL, for example
-        ``"http://127.0.0.1:5002/backend"``.
+    :param url: the backend API's URL: ``http://HOST:PORT/backend`` for a
+        port that serves the ``http`` protocol (``https://`` when Snorky
+        listens with ``ssl:``).
     :param key: the backend key, sent as the ``X-Backend-Key`` header. It
-        never appears in the texts of exceptions or in ``repr()``.
-    :param timeout: seconds to wait for Snorky before giving up.
-    :param datasync_service: name of the DataSync backend service.
+        never appears in the texts of exceptions or in ``repr()``, and the
+        connectors log nothing.
+    :param timeout: seconds to wait for Snorky before giving up (see each
+        connector for what exactly it bounds).
+    :param datasync_service: name of the DataSync backend service the
+        helper methods call.
     :param pubsub_service: name of the PubSub backend service.
     :param identity_service: name of the identity backend service.
     :raises ValueError: if *url* is not an ``http``/``https`` URL, or *key*
@@ -200,7 +204,7 @@ class BaseSnorkyBackend:
 
     def _transport_error(self, what: str, status: "int | None" = None) -> SnorkyTransportError:
         """
-        A :class:`SnorkyTransportError` saying that the backend *what*.
+        A :class:`~snorky.backend.errors.SnorkyTransportError` saying that the backend *what*.
         """
         return SnorkyTransportError(
             "Snorky backend at {} {}".format(self._where, what), status

@@ -40,9 +40,9 @@ class SnorkyBackend(BaseSnorkyBackend):
 
     *timeout* bounds connecting and each wait for data from Snorky.
     See :class:`~snorky.backend.base.BaseSnorkyBackend` for the other
-    parameters and the helper methods (:meth:`publish_deltas`,
-    :meth:`authorize_subscription`, :meth:`publish`,
-    :meth:`authorize_identity`).
+    parameters and the helper methods (:meth:`~snorky.backend.base.BaseSnorkyBackend.publish_deltas`,
+    :meth:`~snorky.backend.base.BaseSnorkyBackend.authorize_subscription`, :meth:`~snorky.backend.base.BaseSnorkyBackend.publish`,
+    :meth:`~snorky.backend.base.BaseSnorkyBackend.authorize_identity`).
 
     :param ssl_context: for ``https`` URLs, the :class:`ssl.SSLContext` to
         use instead of the default one.
@@ -132,7 +132,7 @@ class SnorkyBackend(BaseSnorkyBackend):
         self, e: "OSError | http.client.HTTPException"
     ) -> SnorkyTransportError:
         """
-        The :class:`SnorkyTransportError` for an exception raised while
+        The :class:`~snorky.backend.errors.SnorkyTransportError` for an exception raised while
         talking to Snorky.
         """
         if isinstance(e, TimeoutError):

@@ -77,16 +77,16 @@ def subscribe_if_asked(
     documentation), then put the token, if any, in the response's
     :data:`SUBSCRIPTION_TOKEN_HEADER` header.
 
-    :param backend: a :class:`~snorky.backend.SnorkyBackend`, or a
+    :param backend: a :class:`~snorky.backend.client.SnorkyBackend`, or a
         :class:`~snorky.backend.txclient.TwistedSnorkyBackend`, in which
         case the result comes as a Deferred.
     :param headers: the request's headers, as :func:`wants_subscription`
         takes them.
     :param items: the subscription items, as
-        :meth:`~snorky.backend.SnorkyBackend.authorize_subscription`
+        :meth:`~snorky.backend.base.BaseSnorkyBackend.authorize_subscription`
         takes them.
     :returns: the token, or ``None`` if no subscription was asked for.
-    :raises snorky.backend.SnorkyConnectorError: if the authorization failed.
+    :raises snorky.backend.errors.SnorkyConnectorError: if the authorization failed.
     """
     if wants_subscription(headers):
         return backend.authorize_subscription(items)  # type: ignore[no-any-return]

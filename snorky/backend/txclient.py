@@ -30,10 +30,10 @@ __all__ = ["TwistedSnorkyBackend"]
 class TwistedSnorkyBackend(BaseSnorkyBackend):
     """
     Calls Snorky's backend services over its HTTP backend API without
-    blocking: :meth:`call` and the helper methods (:meth:`publish_deltas`,
-    :meth:`authorize_subscription`, :meth:`publish`,
-    :meth:`authorize_identity`) return Deferreds that fire with the data
-    or fail with the same exceptions as :class:`~snorky.backend.SnorkyBackend`.
+    blocking: :meth:`call` and the helper methods (:meth:`~snorky.backend.base.BaseSnorkyBackend.publish_deltas`,
+    :meth:`~snorky.backend.base.BaseSnorkyBackend.authorize_subscription`, :meth:`~snorky.backend.base.BaseSnorkyBackend.publish`,
+    :meth:`~snorky.backend.base.BaseSnorkyBackend.authorize_identity`) return Deferreds that fire with the data
+    or fail with the same exceptions as :class:`~snorky.backend.client.SnorkyBackend`.
 
     Connections are kept alive in a persistent
     :class:`~twisted.web.client.HTTPConnectionPool`. A call whose
@@ -82,8 +82,8 @@ class TwistedSnorkyBackend(BaseSnorkyBackend):
         Call *command* of the backend *service* with *params*.
 
         :returns: a Deferred that fires with the ``data`` of the service's
-            response, or fails with :class:`SnorkyError` if the service
-            answered an error, :class:`SnorkyTransportError` if no answer
+            response, or fails with :class:`~snorky.backend.errors.SnorkyError` if the service
+            answered an error, :class:`~snorky.backend.errors.SnorkyTransportError` if no answer
             came from the service, or :class:`TypeError`/:class:`ValueError`
             if *params* are not JSON-able.
         """
@@ -138,7 +138,7 @@ class TwistedSnorkyBackend(BaseSnorkyBackend):
 
     def _translate(self, e: Exception) -> Optional[SnorkyTransportError]:
         """
-        The :class:`SnorkyTransportError` for an exception raised while
+        The :class:`~snorky.backend.errors.SnorkyTransportError` for an exception raised while
         talking to Snorky, or ``None`` for anything else (a cancellation,
         a bug).
         """
