@@ -56,12 +56,14 @@ class WebSocketOptions:
         not answered a ping within the same time is dropped. ``0`` turns
         pings off.
     :param allowed_origins: patterns the browser's ``Origin`` must match,
-        ``*`` matching anything (Autobahn's ``allowedOrigins``). Patterns
-        are matched against ``scheme://host:port``; a pattern written as
-        ``http://host`` or ``https://host`` also matches the scheme's
-        default port. ``"*"`` or ``"null"`` also admit the ``null`` origin
-        of local files. Clients that send no ``Origin`` (non-browsers) are
-        always admitted.
+        ``*`` matching any run of characters (Autobahn's
+        ``allowedOrigins``). Patterns are matched against
+        ``scheme://host:port``; one written without a port
+        (``https://app.example.com``) also matches the scheme's default
+        port, and one without a scheme (``*.example.com``) means http and
+        https on their default ports. ``"*"`` or ``"null"`` also admit the
+        ``null`` origin of local files. Clients that send no ``Origin``
+        (non-browsers) are always admitted.
     :param max_message_size: the largest message, in bytes, a client may
         send; a larger one closes the connection with code 1009.
     :param max_connections: open connections beyond which new handshakes
@@ -91,14 +93,19 @@ class WebSocketOptions:
 
 
 def _origin_patterns(origins: Sequence[str]) -> List[str]:
-    # Autobahn matches "scheme://host:port" with the port always spelled
-    # out, so "https://example.com" alone would never match a browser.
+    # Autobahn matches patterns against "scheme://host:port" with the port
+    # always spelled out, so neither "https://example.com" (as browsers
+    # send it) nor "*.example.com" would ever match on their own.
     patterns = []
     for origin in origins:
         patterns.append(origin)
-        match = re.fullmatch(r"(https?)://[^/:]+", origin)
-        if match:
-            patterns.append("{}:{}".format(origin, _DEFAULT_PORTS[match.group(1)]))
+        if origin in ("*", "null"):
+            continue
+        with_scheme = [origin] if "://" in origin else ["http://" + origin, "https://" + origin]
+        for candidate in with_scheme:
+            match = re.fullmatch(r"(https?)://[^/:]+", candidate)
+            if match:
+                patterns.append("{}:{}".format(candidate, _DEFAULT_PORTS[match.group(1)]))
     return patterns
 
 

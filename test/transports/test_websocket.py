@@ -640,18 +640,29 @@ class WebSocketIntegrationTests(LoopbackMixin, TestCase):
 
     async def test_origin_allowed(self) -> None:
         """
-        An allowed origin written without a port matches the browser's
-        origin on the scheme's default port, and a client without Origin
-        is admitted.
+        An allowed origin written without a port matches on the scheme's
+        default port, one without a scheme matches http and https, an
+        explicit port must match, and a client without Origin is admitted.
         """
         presence = PresenceService()
         await self.serve(
-            [presence], WebSocketOptions(allowed_origins=["https://app.example.com", "http://*.example.org"])
+            [presence],
+            WebSocketOptions(
+                allowed_origins=["https://app.example.com", "*.example.org", "http://localhost:8080"]
+            ),
         )
-        await self.connect(origin="https://app.example.com")
-        await self.connect(origin="http://www.example.org")
-        await self.connect()
-        self.assertEqual(len(presence.connected), 3)
+        for origin in [
+            "https://app.example.com", "http://www.example.org", "https://a.b.example.org",
+            "http://localhost:8080", None,
+        ]:
+            await self.connect(origin=origin)
+        self.assertEqual(len(presence.connected), 5)
+        for origin in [
+            "http://app.example.com", "https://app.example.com:8443", "https://example.org.evil.com",
+            "http://localhost:8081",
+        ]:
+            self.assertIn("not allowed", await self.refused(origin=origin))
+        self.assertEqual(len(presence.connected), 5)
 
     async def test_max_connections(self) -> None:
         """
