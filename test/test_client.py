@@ -130,7 +130,8 @@ class SendToClientsTests(TestCase):
 
     def test_one_frame_per_key(self) -> None:
         """
-        Clients of different kinds get one prepared frame per kind, all from one encoding.
+        Clients of different kinds get one prepared frame per kind, all from one
+        encoding.
         """
         plain = [FrameClient() for _ in range(3)]
         other = [OtherFrameClient() for _ in range(3)]
@@ -186,7 +187,8 @@ class SendToClientsTests(TestCase):
 
     def test_set_changed_by_write(self) -> None:
         """
-        A write that disconnects clients and removes them from the set being sent to disturbs nobody else.
+        A write that disconnects clients and removes them from the set being sent to
+        disturbs nobody else.
         """
         members: Set[Client] = set()
 

@@ -64,7 +64,7 @@ class EncodeTests(TestCase):
         """
         What encode writes, decode_envelope reads back unchanged.
         """
-        message = {"text": "ü\u2028\x00\"\\", "n": [0, -1, 1.5e300, 2**70], "o": {}}
+        message = {"text": 'ü\u2028\x00"\\', "n": [0, -1, 1.5e300, 2**70], "o": {}}
         data = encode({"service": "s", "message": message})
         self.assertEqual(decode_envelope(data), ("s", message))
 
@@ -108,14 +108,22 @@ class DecodeEnvelopeTests(TestCase):
         """
         Text that is not JSON is Invalid JSON.
         """
-        for data in (b"", b"{", b"{'service': 1}", b'{"service":"s","message":1} x', b"\xef\xbb\xbf{}"):
+        for data in (
+            b"",
+            b"{",
+            b"{'service': 1}",
+            b'{"service":"s","message":1} x',
+            b"\xef\xbb\xbf{}",
+        ):
             self.assertRejected(data, "Invalid JSON")
 
     def test_too_long_integer(self) -> None:
         """
         An integer too long for Python to convert is Invalid JSON.
         """
-        self.assertRejected('{"service":"s","message":%s}' % ("9" * 5000), "Invalid JSON")
+        self.assertRejected(
+            '{"service":"s","message":%s}' % ("9" * 5000), "Invalid JSON"
+        )
 
     def test_not_object(self) -> None:
         """
@@ -128,7 +136,11 @@ class DecodeEnvelopeTests(TestCase):
         """
         A missing or non-string service is rejected.
         """
-        for data in (b'{"message":1}', b'{"service":1,"message":1}', b'{"service":null,"message":1}'):
+        for data in (
+            b'{"message":1}',
+            b'{"service":1,"message":1}',
+            b'{"service":null,"message":1}',
+        ):
             self.assertRejected(data, 'Envelope needs a "service" string')
 
     def test_message_missing(self) -> None:
@@ -153,7 +165,8 @@ class DecodeEnvelopeTests(TestCase):
         """
         for number in ("1e400", "-1e400", "1" + "0" * 400 + ".0"):
             self.assertRejected(
-                '{"service":"s","message":%s}' % number, "Invalid JSON: number out of range"
+                '{"service":"s","message":%s}' % number,
+                "Invalid JSON: number out of range",
             )
 
     def test_large_float_accepted(self) -> None:
@@ -171,7 +184,8 @@ class DecodeEnvelopeTests(TestCase):
         """
         for opener in ("[", '{"a":'):
             self.assertRejected(
-                '{"service":"s","message":' + opener * 100000, "Invalid JSON: nested too deeply"
+                '{"service":"s","message":' + opener * 100000,
+                "Invalid JSON: nested too deeply",
             )
 
     def test_moderate_nesting(self) -> None:
@@ -183,7 +197,8 @@ class DecodeEnvelopeTests(TestCase):
 
     def test_invalid_utf8(self) -> None:
         """
-        Bytes that are not UTF-8, overlong forms and encoded surrogates included, are rejected.
+        Bytes that are not UTF-8, overlong forms and encoded surrogates included, are
+        rejected.
         """
         for data in (
             b'{"service":"s","message":"\xff"}',
@@ -205,7 +220,9 @@ class DecodeEnvelopeTests(TestCase):
             r'{"service":"s","message":"\ude00\ud83d"}',
         ):
             self.assertRejected(frame, "Invalid Unicode: unpaired surrogate")
-            self.assertRejected(frame.encode("ascii"), "Invalid Unicode: unpaired surrogate")
+            self.assertRejected(
+                frame.encode("ascii"), "Invalid Unicode: unpaired surrogate"
+            )
 
     def test_surrogate_pair_escape(self) -> None:
         """
@@ -227,7 +244,9 @@ class DecodeEnvelopeTests(TestCase):
         """
         A text frame holding a raw surrogate character is rejected.
         """
-        self.assertRejected('{"service":"s","message":"\ud800"}', "Invalid Unicode: unpaired surrogate")
+        self.assertRejected(
+            '{"service":"s","message":"\ud800"}', "Invalid Unicode: unpaired surrogate"
+        )
 
     def test_decoded_messages_encode(self) -> None:
         """

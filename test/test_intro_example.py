@@ -46,7 +46,9 @@ class IntroExampleTests(TestCase):
         for client in (self.alice, self.bob, self.carol):
             self.registry.client_connected(client)
 
-    def call(self, client: RecordingClient, command: str, params: dict, call_id: int) -> None:
+    def call(
+        self, client: RecordingClient, command: str, params: dict, call_id: int
+    ) -> None:
         """
         Send *client*'s call of a chat command as a wire frame.
         """
@@ -62,13 +64,19 @@ class IntroExampleTests(TestCase):
         self.call(self.alice, "join", {}, 1)
         self.assertEqual(
             self.alice.sent,
-            [{"service": "chat", "message": {"type": "response", "callId": 1, "data": None}}],
+            [
+                {
+                    "service": "chat",
+                    "message": {"type": "response", "callId": 1, "data": None},
+                }
+            ],
         )
         self.assertEqual(self.chat.clients, {self.alice})
 
     def test_send_message(self) -> None:
         """
-        send_message reaches every client that joined, the sender included, and no one else.
+        send_message reaches every client that joined, the sender included, and no one
+        else.
         """
         self.call(self.alice, "join", {}, 1)
         self.call(self.bob, "join", {}, 1)
@@ -77,7 +85,8 @@ class IntroExampleTests(TestCase):
         self.assertEqual(self.alice.messages("chat")[1:], [note])
         self.assertEqual(self.bob.messages("chat")[1:], [note])
         self.assertEqual(
-            self.carol.messages("chat"), [{"type": "response", "callId": 2, "data": None}]
+            self.carol.messages("chat"),
+            [{"type": "response", "callId": 2, "data": None}],
         )
 
     def test_send_message_without_body(self) -> None:
@@ -103,7 +112,8 @@ class IntroExampleTests(TestCase):
 
     def test_disconnect_without_joining(self) -> None:
         """
-        A client that never joined disconnects: the KeyError is logged, other services are told and the registry keeps serving.
+        A client that never joined disconnects: the KeyError is logged, other services
+        are told and the registry keeps serving.
         """
         self.registry.process_frame(
             self.carol,

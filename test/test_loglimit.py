@@ -23,7 +23,9 @@ class LogLimiterTests(TestCase):
         Within one interval, only the first burst lines are allowed.
         """
         limiter = LogLimiter(Clock(), burst=3, interval=10)
-        self.assertEqual([limiter.allow() for _ in range(5)], [True, True, True, False, False])
+        self.assertEqual(
+            [limiter.allow() for _ in range(5)], [True, True, True, False, False]
+        )
 
     def test_new_interval(self) -> None:
         """

@@ -165,7 +165,9 @@ class RoutingTests(TestCase):
         """
         A valid envelope reaches its service with the client and the message.
         """
-        self.registry.process_frame(self.client, b'{"service":"rec","message":{"x":[1]}}')
+        self.registry.process_frame(
+            self.client, b'{"service":"rec","message":{"x":[1]}}'
+        )
         self.assertEqual(self.service.calls, [("message", (self.client, {"x": [1]}))])
 
     def test_text_frame(self) -> None:
@@ -217,7 +219,9 @@ class RoutingTests(TestCase):
         """
         An envelope without a service string is answered with an error.
         """
-        self.assertErrorReply(b'{"message":1}', None, 'Envelope needs a "service" string')
+        self.assertErrorReply(
+            b'{"message":1}', None, 'Envelope needs a "service" string'
+        )
 
     def test_missing_message(self) -> None:
         """
@@ -229,7 +233,9 @@ class RoutingTests(TestCase):
         """
         An envelope naming no registered service is answered in that name's envelope.
         """
-        self.assertErrorReply(b'{"service":"nope","message":1}', "nope", "Unknown service")
+        self.assertErrorReply(
+            b'{"service":"nope","message":1}', "nope", "Unknown service"
+        )
 
     def test_non_finite(self) -> None:
         """
@@ -244,7 +250,9 @@ class RoutingTests(TestCase):
             "Invalid JSON: -Infinity is not allowed",
         )
         self.assertErrorReply(
-            b'{"service":"echo","message":1e999}', None, "Invalid JSON: number out of range"
+            b'{"service":"echo","message":1e999}',
+            None,
+            "Invalid JSON: number out of range",
         )
 
     def test_deep_nesting(self) -> None:
@@ -261,14 +269,18 @@ class RoutingTests(TestCase):
         """
         Bytes that are not UTF-8 are answered with Invalid UTF-8.
         """
-        self.assertErrorReply(b'{"service":"rec","message":"\xc3\x28"}', None, "Invalid UTF-8")
+        self.assertErrorReply(
+            b'{"service":"rec","message":"\xc3\x28"}', None, "Invalid UTF-8"
+        )
 
     def test_lone_surrogate(self) -> None:
         """
         An unpaired surrogate, even in the service name, is answered with an error.
         """
         self.assertErrorReply(
-            rb'{"service":"\ud800","message":1}', None, "Invalid Unicode: unpaired surrogate"
+            rb'{"service":"\ud800","message":1}',
+            None,
+            "Invalid Unicode: unpaired surrogate",
         )
 
     def test_connection_usable_after_errors(self) -> None:
@@ -334,11 +346,14 @@ class ConnectionTests(TestCase):
         registry = ServiceRegistry([a, b])
         client = RecordingClient()
         registry.client_connected(client)
-        self.assertEqual((a.calls, b.calls), ([("connected", client)], [("connected", client)]))
+        self.assertEqual(
+            (a.calls, b.calls), ([("connected", client)], [("connected", client)])
+        )
 
     def test_disconnect_told_to_all(self) -> None:
         """
-        Every service is told of a disconnect, once, and the client is marked disconnected.
+        Every service is told of a disconnect, once, and the client is marked
+        disconnected.
         """
         a, b = RecordingService("a"), RecordingService("b")
         registry = ServiceRegistry([a, b])
@@ -351,7 +366,8 @@ class ConnectionTests(TestCase):
 
     def test_disconnect_exception_logged_others_told(self) -> None:
         """
-        A service raising in client_disconnected is logged and later services are still told.
+        A service raising in client_disconnected is logged and later services are still
+        told.
         """
         before, after = RecordingService("before"), RecordingService("after")
         registry = ServiceRegistry([before, FailingService("bad"), after])
@@ -368,7 +384,8 @@ class ConnectionTests(TestCase):
 
     def test_connect_exception_logged_others_told(self) -> None:
         """
-        A service raising in client_connected is logged and later services are still told.
+        A service raising in client_connected is logged and later services are still
+        told.
         """
         after = RecordingService("after")
         registry = ServiceRegistry([FailingService("bad"), after])

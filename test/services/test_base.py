@@ -197,7 +197,9 @@ class ServiceTests(TestCase):
         """
         client = RecordingClient()
         Service("things").send_message_to(client, {"type": "hello"})
-        self.assertEqual(client.sent, [{"service": "things", "message": {"type": "hello"}}])
+        self.assertEqual(
+            client.sent, [{"service": "things", "message": {"type": "hello"}}]
+        )
 
     def test_send_message_to_disconnected(self) -> None:
         """
@@ -300,7 +302,8 @@ class RpcCommandTests(TestCase):
 
     def test_inherited(self) -> None:
         """
-        A subclass inherits its parent's commands and adds its own, without changing the parent.
+        A subclass inherits its parent's commands and adds its own, without changing the
+        parent.
         """
 
         class Child(ExampleService):
@@ -360,7 +363,9 @@ class RPCServiceTests(RPCTestMixin, TestCase):
         A command that returns None answers with data null.
         """
         self.call("nothing")
-        self.assertEqual(self.only_answer(), {"type": "response", "callId": 1, "data": None})
+        self.assertEqual(
+            self.only_answer(), {"type": "response", "callId": 1, "data": None}
+        )
 
     def test_call_id_echoed_as_is(self) -> None:
         """
@@ -377,7 +382,9 @@ class RPCServiceTests(RPCTestMixin, TestCase):
         Without a callId, the response carries callId null.
         """
         self.send({"command": "nothing"})
-        self.assertEqual(self.only_answer(), {"type": "response", "callId": None, "data": None})
+        self.assertEqual(
+            self.only_answer(), {"type": "response", "callId": None, "data": None}
+        )
 
     def test_params_missing_or_null(self) -> None:
         """
@@ -389,7 +396,8 @@ class RPCServiceTests(RPCTestMixin, TestCase):
 
     def test_request_fields(self) -> None:
         """
-        The command sees the client, its identity and address, its name, params and callId.
+        The command sees the client, its identity and address, its name, params and
+        callId.
         """
         self.client.identity = {"user": "ada"}
         self.call("who", {}, call_id="c1")
@@ -424,7 +432,8 @@ class RPCServiceTests(RPCTestMixin, TestCase):
 
     def test_unknown_command(self) -> None:
         """
-        A name that is no command, including plain methods, the Python name of a renamed command and dunders, is an Unknown command.
+        A name that is no command, including plain methods, the Python name of a renamed
+        command and dunders, is an Unknown command.
         """
         names = [
             "nope",
@@ -474,7 +483,8 @@ class RPCServiceTests(RPCTestMixin, TestCase):
 
     def test_invalid_message(self) -> None:
         """
-        A message that is not an object, or has no string command, is an Invalid message.
+        A message that is not an object, or has no string command, is an Invalid
+        message.
         """
         for msg in ([1], "add", 3, None, {}, {"command": 5}, {"params": {}}):
             self.send(msg)
@@ -489,7 +499,8 @@ class RPCServiceTests(RPCTestMixin, TestCase):
         """
         self.send({"callId": 9})
         self.assertEqual(
-            self.only_answer(), {"type": "error", "callId": 9, "message": "Invalid message"}
+            self.only_answer(),
+            {"type": "error", "callId": 9, "message": "Invalid message"},
         )
 
     def test_rpc_error(self) -> None:
@@ -499,7 +510,8 @@ class RPCServiceTests(RPCTestMixin, TestCase):
         with capturedLogs() as events:
             self.call("refuse", {"text": "No such room"})
         self.assertEqual(
-            self.only_answer(), {"type": "error", "callId": 1, "message": "No such room"}
+            self.only_answer(),
+            {"type": "error", "callId": 1, "message": "No such room"},
         )
         self.assertEqual(list(events), [])
 
@@ -510,7 +522,8 @@ class RPCServiceTests(RPCTestMixin, TestCase):
         with capturedLogs() as events:
             self.call("crash")
         self.assertEqual(
-            self.only_answer(), {"type": "error", "callId": 1, "message": "Internal error"}
+            self.only_answer(),
+            {"type": "error", "callId": 1, "message": "Internal error"},
         )
         [failure] = failures_of(events, ExampleFailure)
         self.assertIn("in crash", failure.getTraceback())
@@ -557,7 +570,8 @@ class RPCServiceTests(RPCTestMixin, TestCase):
 
     def test_resolved_once(self) -> None:
         """
-        A command that answers itself and also returns a value leaves one answer and raises.
+        A command that answers itself and also returns a value leaves one answer and
+        raises.
         """
         self.assertRaises(RuntimeError, self.call, "answer_twice")
         self.assertEqual(self.only_answer()["data"], "first")
@@ -584,7 +598,8 @@ class DeferredCommandTests(RPCTestMixin, TestCase):
         self.assertEqual(self.answers(), [])
         self.service.deferreds[0].callback({"late": True})
         self.assertEqual(
-            self.only_answer(), {"type": "response", "callId": 4, "data": {"late": True}}
+            self.only_answer(),
+            {"type": "response", "callId": 4, "data": {"late": True}},
         )
 
     def test_deferred_rpc_error(self) -> None:
@@ -625,7 +640,8 @@ class DeferredCommandTests(RPCTestMixin, TestCase):
 
     def test_async_exception(self) -> None:
         """
-        An async def command that raises anything else answers Internal error, logged with traceback.
+        An async def command that raises anything else answers Internal error, logged
+        with traceback.
         """
         with capturedLogs() as events:
             self.call("awaiting_crash")
@@ -652,7 +668,8 @@ class AsynchronousCommandTests(RPCTestMixin, TestCase):
 
     def test_reply_later(self) -> None:
         """
-        An asynchronous command answers when it calls req.reply, not with its return value.
+        An asynchronous command answers when it calls req.reply, not with its return
+        value.
         """
         self.call("hold", call_id=6)
         self.assertEqual(self.answers(), [])
@@ -679,7 +696,8 @@ class AsynchronousCommandTests(RPCTestMixin, TestCase):
         self.call("held", call_id=8)
         self.service.pending[0].error("No seats left")
         self.assertEqual(
-            self.only_answer(), {"type": "error", "callId": 8, "message": "No seats left"}
+            self.only_answer(),
+            {"type": "error", "callId": 8, "message": "No seats left"},
         )
 
     def test_resolved_exactly_once(self) -> None:
@@ -721,7 +739,8 @@ class AsynchronousCommandTests(RPCTestMixin, TestCase):
 
     def test_raises_after_answering(self) -> None:
         """
-        An asynchronous command that raises after answering keeps its answer; the failure is logged.
+        An asynchronous command that raises after answering keeps its answer; the
+        failure is logged.
         """
         self.call("hold_then_crash")
         self.assertEqual(self.only_answer()["data"], "answered")
@@ -740,7 +759,8 @@ class AsynchronousCommandTests(RPCTestMixin, TestCase):
 
     def test_async_def_failure(self) -> None:
         """
-        An asynchronous async def command that fails before answering answers Internal error.
+        An asynchronous async def command that fails before answering answers Internal
+        error.
         """
         self.call("hold_async_crash")
         self.service.deferreds[0].callback(None)

@@ -36,7 +36,8 @@ class EchoServiceTests(TestCase):
         """
         request = {"command": "nothing", "params": {}, "callId": 3}
         self.registry.process_frame(
-            self.client, b'{"service":"echo","message":{"command":"nothing","params":{},"callId":3}}'
+            self.client,
+            b'{"service":"echo","message":{"command":"nothing","params":{},"callId":3}}',
         )
         self.assertEqual(self.client.messages("echo"), [request])
 

@@ -71,9 +71,7 @@ class PubSubTestMixin:
         return answer["message"]
 
     def notifications(self, client: RecordingClient) -> List[Any]:
-        return [
-            m for m in client.messages("pubsub") if m.get("type") == "message"
-        ]
+        return [m for m in client.messages("pubsub") if m.get("type") == "message"]
 
 
 class PubSubServiceTests(PubSubTestMixin, TestCase):
@@ -127,7 +125,9 @@ class PubSubServiceTests(PubSubTestMixin, TestCase):
         self.ok(self.alice, "unsubscribe", channel="news")
         self.ok(self.bob, "publish", channel="news", message=1)
         self.assertEqual(self.notifications(self.alice), [])
-        self.assertEqual((self.pubsub.subscribers, self.pubsub.channels_by_client), ({}, {}))
+        self.assertEqual(
+            (self.pubsub.subscribers, self.pubsub.channels_by_client), ({}, {})
+        )
 
     def test_channels_any_json(self) -> None:
         """
@@ -148,18 +148,23 @@ class PubSubServiceTests(PubSubTestMixin, TestCase):
         Objects with the same members in another order are the same channel.
         """
         self.ok(self.alice, "subscribe", channel={"a": 1, "b": {"c": 2, "d": 3}})
-        self.ok(self.bob, "publish", channel={"b": {"d": 3, "c": 2}, "a": 1}, message="m")
+        self.ok(
+            self.bob, "publish", channel={"b": {"d": 3, "c": 2}, "a": 1}, message="m"
+        )
         [note] = self.notifications(self.alice)
         self.assertEqual(note["channel"], {"a": 1, "b": {"c": 2, "d": 3}})
         self.assertEqual(
-            self.error(self.alice, "subscribe", channel={"b": {"d": 3, "c": 2}, "a": 1}),
+            self.error(
+                self.alice, "subscribe", channel={"b": {"d": 3, "c": 2}, "a": 1}
+            ),
             "Already subscribed",
         )
         self.ok(self.alice, "unsubscribe", channel={"b": {"c": 2, "d": 3}, "a": 1})
 
     def test_distinct_values_distinct_channels(self) -> None:
         """
-        Values that differ in JSON (1 and "1", [1] and 1, true and 1) are different channels.
+        Values that differ in JSON (1 and "1", [1] and 1, true and 1) are different
+        channels.
         """
         self.ok(self.alice, "subscribe", channel=1)
         for other in ("1", [1], True, {"1": 1}):
@@ -171,7 +176,9 @@ class PubSubServiceTests(PubSubTestMixin, TestCase):
         Subscribing twice to one channel is an error and leaves one subscription.
         """
         self.ok(self.alice, "subscribe", channel="news")
-        self.assertEqual(self.error(self.alice, "subscribe", channel="news"), "Already subscribed")
+        self.assertEqual(
+            self.error(self.alice, "subscribe", channel="news"), "Already subscribed"
+        )
         self.ok(self.bob, "publish", channel="news", message=1)
         self.assertEqual(len(self.notifications(self.alice)), 1)
 
@@ -179,18 +186,25 @@ class PubSubServiceTests(PubSubTestMixin, TestCase):
         """
         Unsubscribing from a channel one is not subscribed to is an error.
         """
-        self.assertEqual(self.error(self.alice, "unsubscribe", channel="news"), "Not subscribed")
+        self.assertEqual(
+            self.error(self.alice, "unsubscribe", channel="news"), "Not subscribed"
+        )
         self.ok(self.bob, "subscribe", channel="news")
-        self.assertEqual(self.error(self.alice, "unsubscribe", channel="news"), "Not subscribed")
+        self.assertEqual(
+            self.error(self.alice, "unsubscribe", channel="news"), "Not subscribed"
+        )
         self.assertEqual(list(self.pubsub.channels_by_client), [self.bob])
 
     def test_too_many_subscriptions(self) -> None:
         """
-        A client may hold max_subscriptions channels; another one is refused until it leaves one.
+        A client may hold max_subscriptions channels; another one is refused until it
+        leaves one.
         """
         for channel in ("a", "b", "c"):
             self.ok(self.alice, "subscribe", channel=channel)
-        self.assertEqual(self.error(self.alice, "subscribe", channel="d"), "Too many subscriptions")
+        self.assertEqual(
+            self.error(self.alice, "subscribe", channel="d"), "Too many subscriptions"
+        )
         self.ok(self.bob, "subscribe", channel="d")
         self.ok(self.alice, "unsubscribe", channel="a")
         self.ok(self.alice, "subscribe", channel="d")
@@ -201,23 +215,39 @@ class PubSubServiceTests(PubSubTestMixin, TestCase):
         With max_subscriptions 0, subscribing is refused and leaves no entry behind.
         """
         self.pubsub.max_subscriptions = 0
-        self.assertEqual(self.error(self.alice, "subscribe", channel="a"), "Too many subscriptions")
-        self.assertEqual((self.pubsub.subscribers, self.pubsub.channels_by_client), ({}, {}))
+        self.assertEqual(
+            self.error(self.alice, "subscribe", channel="a"), "Too many subscriptions"
+        )
+        self.assertEqual(
+            (self.pubsub.subscribers, self.pubsub.channels_by_client), ({}, {})
+        )
 
     def test_invalid_params(self) -> None:
         """
         Commands missing their channel or message are Invalid params.
         """
         self.assertEqual(self.error(self.alice, "subscribe"), "Invalid params")
-        self.assertEqual(self.error(self.alice, "publish", channel="x"), "Invalid params")
-        self.assertEqual(self.error(self.alice, "subscribe", channel="x", extra=1), "Invalid params")
+        self.assertEqual(
+            self.error(self.alice, "publish", channel="x"), "Invalid params"
+        )
+        self.assertEqual(
+            self.error(self.alice, "subscribe", channel="x", extra=1), "Invalid params"
+        )
 
     def test_non_commands(self) -> None:
         """
-        The Python methods publish_command, can_publish and client_disconnected are not commands.
+        The Python methods publish_command, can_publish and client_disconnected are not
+        commands.
         """
-        for name in ("publish_command", "can_publish", "client_disconnected", "_remove"):
-            self.assertEqual(self.error(self.alice, name, channel="x"), "Unknown command")
+        for name in (
+            "publish_command",
+            "can_publish",
+            "client_disconnected",
+            "_remove",
+        ):
+            self.assertEqual(
+                self.error(self.alice, name, channel="x"), "Unknown command"
+            )
 
     def test_encodes_once(self) -> None:
         """
@@ -255,7 +285,9 @@ class PubSubServiceTests(PubSubTestMixin, TestCase):
         self.assertEqual(list(self.pubsub.channels_by_client), [self.bob])
         self.assertEqual(len(self.pubsub.channels_by_client[self.bob]), 1)
         self.registry.client_disconnected(self.bob)
-        self.assertEqual((self.pubsub.subscribers, self.pubsub.channels_by_client), ({}, {}))
+        self.assertEqual(
+            (self.pubsub.subscribers, self.pubsub.channels_by_client), ({}, {})
+        )
 
     def test_disconnect_without_subscribing(self) -> None:
         """
@@ -279,7 +311,8 @@ class PubSubServiceTests(PubSubTestMixin, TestCase):
 
     def test_dropped_during_fanout(self) -> None:
         """
-        A subscriber whose transport drops it while receiving does not disturb the others.
+        A subscriber whose transport drops it while receiving does not disturb the
+        others.
         """
         registry = self.registry
 
@@ -294,7 +327,9 @@ class PubSubServiceTests(PubSubTestMixin, TestCase):
         for client in droppers + listeners:
             self.ok(client, "subscribe", channel="news")
         self.pubsub.publish("news", "m")
-        self.assertEqual([len(self.notifications(c)) for c in droppers + listeners], [1] * 6)
+        self.assertEqual(
+            [len(self.notifications(c)) for c in droppers + listeners], [1] * 6
+        )
         self.assertEqual(list(self.pubsub.subscribers.values()), [set(listeners)])
 
     def test_many_clients_cleanup(self) -> None:
@@ -307,7 +342,9 @@ class PubSubServiceTests(PubSubTestMixin, TestCase):
                 self.ok(client, "subscribe", channel=[i % 7, j])
         for client in clients:
             self.registry.client_disconnected(client)
-        self.assertEqual((self.pubsub.subscribers, self.pubsub.channels_by_client), ({}, {}))
+        self.assertEqual(
+            (self.pubsub.subscribers, self.pubsub.channels_by_client), ({}, {})
+        )
 
 
 class PolicyTests(PubSubTestMixin, TestCase):
@@ -352,13 +389,22 @@ class PolicyTests(PubSubTestMixin, TestCase):
         backend_client = RecordingClient()
         self.ok(self.bob, "subscribe", channel={"user": "bob"})
         answer = self.call(
-            backend_client, "publish", service="pubsub_backend",
-            channel={"user": "bob"}, message={"from": "server"},
+            backend_client,
+            "publish",
+            service="pubsub_backend",
+            channel={"user": "bob"},
+            message={"from": "server"},
         )
         self.assertEqual(answer, {"type": "response", "callId": 1, "data": None})
         self.assertEqual(
             self.notifications(self.bob),
-            [{"type": "message", "channel": {"user": "bob"}, "message": {"from": "server"}}],
+            [
+                {
+                    "type": "message",
+                    "channel": {"user": "bob"},
+                    "message": {"from": "server"},
+                }
+            ],
         )
         self.assertEqual(self.pubsub.asked, [])
 
@@ -366,12 +412,16 @@ class PolicyTests(PubSubTestMixin, TestCase):
         """
         A backend publish without a message is Invalid params.
         """
-        answer = self.call(RecordingClient(), "publish", service="pubsub_backend", channel="x")
+        answer = self.call(
+            RecordingClient(), "publish", service="pubsub_backend", channel="x"
+        )
         self.assertEqual(answer["message"], "Invalid params")
 
     def test_backend_has_no_subscribe(self) -> None:
         """
         The backend service only publishes.
         """
-        answer = self.call(RecordingClient(), "subscribe", service="pubsub_backend", channel="x")
+        answer = self.call(
+            RecordingClient(), "subscribe", service="pubsub_backend", channel="x"
+        )
         self.assertEqual(answer["message"], "Unknown command")
