@@ -11,7 +11,11 @@ messages) over its HTTP backend API.
 from typing import Any
 
 from snorky.backend.client import SnorkyBackend
-from snorky.backend.errors import SnorkyConnectorError, SnorkyError, SnorkyTransportError
+from snorky.backend.errors import (
+    SnorkyConnectorError,
+    SnorkyError,
+    SnorkyTransportError,
+)
 from snorky.backend.rest import (
     SUBSCRIPTION_TOKEN_HEADER,
     subscribe_if_asked,

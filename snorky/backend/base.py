@@ -176,7 +176,9 @@ class BaseSnorkyBackend:
             "answered JSON that is not a reply to this call (HTTP 200)", 200
         )
 
-    def _status_error(self, service: str, status: int, body: bytes) -> SnorkyTransportError:
+    def _status_error(
+        self, service: str, status: int, body: bytes
+    ) -> SnorkyTransportError:
         if status == 401:
             text = "refused the key"
         elif status == 404 and _error_detail(body) == "Unknown service":
@@ -202,9 +204,12 @@ class BaseSnorkyBackend:
             text += ": " + detail.replace(self._key, "<backend key>")
         return self._transport_error(text, status)
 
-    def _transport_error(self, what: str, status: "int | None" = None) -> SnorkyTransportError:
+    def _transport_error(
+        self, what: str, status: "int | None" = None
+    ) -> SnorkyTransportError:
         """
-        A :class:`~snorky.backend.errors.SnorkyTransportError` saying that the backend *what*.
+        A :class:`~snorky.backend.errors.SnorkyTransportError` saying that
+        the backend *what*.
         """
         return SnorkyTransportError(
             "Snorky backend at {} {}".format(self._where, what), status

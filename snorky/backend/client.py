@@ -38,11 +38,9 @@ class SnorkyBackend(BaseSnorkyBackend):
     its one connection. Give each thread its own instance to call in
     parallel.
 
-    *timeout* bounds connecting and each wait for data from Snorky.
-    See :class:`~snorky.backend.base.BaseSnorkyBackend` for the other
-    parameters and the helper methods (:meth:`~snorky.backend.base.BaseSnorkyBackend.publish_deltas`,
-    :meth:`~snorky.backend.base.BaseSnorkyBackend.authorize_subscription`, :meth:`~snorky.backend.base.BaseSnorkyBackend.publish`,
-    :meth:`~snorky.backend.base.BaseSnorkyBackend.authorize_identity`).
+    *timeout* bounds connecting and each wait for data from Snorky. The
+    other parameters and the helper methods are those of
+    :class:`~snorky.backend.base.BaseSnorkyBackend`.
 
     :param ssl_context: for ``https`` URLs, the :class:`ssl.SSLContext` to
         use instead of the default one.
@@ -132,8 +130,8 @@ class SnorkyBackend(BaseSnorkyBackend):
         self, e: "OSError | http.client.HTTPException"
     ) -> SnorkyTransportError:
         """
-        The :class:`~snorky.backend.errors.SnorkyTransportError` for an exception raised while
-        talking to Snorky.
+        The :class:`~snorky.backend.errors.SnorkyTransportError` for an
+        exception raised while talking to Snorky.
         """
         if isinstance(e, TimeoutError):
             return self._timed_out()

@@ -6,7 +6,11 @@ Twisted, built on treq. Its methods return Deferreds.
 from typing import Any, Optional, Tuple
 
 from twisted.internet.defer import CancelledError, Deferred, succeed
-from twisted.internet.error import ConnectError, ConnectionClosed, ConnectionRefusedError
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionClosed,
+    ConnectionRefusedError,
+)
 from twisted.python.failure import Failure
 from twisted.web.client import (
     Agent,
@@ -30,10 +34,10 @@ __all__ = ["TwistedSnorkyBackend"]
 class TwistedSnorkyBackend(BaseSnorkyBackend):
     """
     Calls Snorky's backend services over its HTTP backend API without
-    blocking: :meth:`call` and the helper methods (:meth:`~snorky.backend.base.BaseSnorkyBackend.publish_deltas`,
-    :meth:`~snorky.backend.base.BaseSnorkyBackend.authorize_subscription`, :meth:`~snorky.backend.base.BaseSnorkyBackend.publish`,
-    :meth:`~snorky.backend.base.BaseSnorkyBackend.authorize_identity`) return Deferreds that fire with the data
-    or fail with the same exceptions as :class:`~snorky.backend.client.SnorkyBackend`.
+    blocking: :meth:`call` and the helper methods of
+    :class:`~snorky.backend.base.BaseSnorkyBackend` return Deferreds that
+    fire with the data or fail with the same exceptions as
+    :class:`~snorky.backend.client.SnorkyBackend`.
 
     Connections are kept alive in a persistent
     :class:`~twisted.web.client.HTTPConnectionPool`. A call whose
@@ -75,17 +79,18 @@ class TwistedSnorkyBackend(BaseSnorkyBackend):
                 Agent(reactor, pool=self._pool), data_to_body_producer=_BytesProducer
             )
         self._client = client
-        self._url = url.encode("ascii")
 
     def call(self, service: str, command: str, /, **params: Any) -> "Deferred[Any]":
         """
         Call *command* of the backend *service* with *params*.
 
         :returns: a Deferred that fires with the ``data`` of the service's
-            response, or fails with :class:`~snorky.backend.errors.SnorkyError` if the service
-            answered an error, :class:`~snorky.backend.errors.SnorkyTransportError` if no answer
-            came from the service, or :class:`TypeError`/:class:`ValueError`
-            if *params* are not JSON-able.
+            response, or fails with
+            :class:`~snorky.backend.errors.SnorkyError` if the service
+            answered an error,
+            :class:`~snorky.backend.errors.SnorkyTransportError` if no
+            answer came from the service, or :class:`TypeError` or
+            :class:`ValueError` if *params* are not JSON-able.
         """
         d = Deferred.fromCoroutine(self._call(service, command, params))
         d.addTimeout(self.timeout, self._reactor, onTimeoutCancel=self._on_timeout)
@@ -130,7 +135,7 @@ class TwistedSnorkyBackend(BaseSnorkyBackend):
     def _send(self, body: bytes) -> "Deferred[Any]":
         return self._client.request(
             "POST",
-            self._url,
+            self.url,
             data=body,
             headers=self._headers,
             allow_redirects=False,
@@ -138,9 +143,9 @@ class TwistedSnorkyBackend(BaseSnorkyBackend):
 
     def _translate(self, e: Exception) -> Optional[SnorkyTransportError]:
         """
-        The :class:`~snorky.backend.errors.SnorkyTransportError` for an exception raised while
-        talking to Snorky, or ``None`` for anything else (a cancellation,
-        a bug).
+        The :class:`~snorky.backend.errors.SnorkyTransportError` for an
+        exception raised while talking to Snorky, or ``None`` for anything
+        else (a bug).
         """
         if isinstance(e, ConnectionRefusedError):
             return self._unreachable("Connection refused")

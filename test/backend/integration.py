@@ -98,7 +98,8 @@ class ConnectorTests:
         delta = {"type": "delete", "model": "Player", "data": {"id": 3}}
         await self.invoke(backend.publish, "news", {"text": "hi"})
         await self.invoke(backend.publish_deltas, [delta])
-        token = await self.invoke(backend.authorize_subscription, [{"dealer": "d", "query": 1}])
+        items = [{"dealer": "d", "query": 1}]
+        token = await self.invoke(backend.authorize_subscription, items)
         identity_token = await self.invoke(backend.authorize_identity, {"id": 7})
         self.assertEqual(
             subscriber.messages("pubsub")[-1],
@@ -106,7 +107,7 @@ class ConnectorTests:
         )
         self.assertEqual(self.server.datasync.deltas, [delta])
         self.assertEqual(token, "token-1")
-        self.assertEqual(self.server.datasync.authorized, [[{"dealer": "d", "query": 1}]])
+        self.assertEqual(self.server.datasync.authorized, [items])
         self.assertEqual(identity_token, "token-1")
         self.assertEqual(self.server.identity.authorized, [{"id": 7}])
 
@@ -153,7 +154,9 @@ class ConnectorTests:
         e = await self.assertTransportError(
             self.backend("impatient"), "calls", "echo", text="x" * 300
         )
-        self.assertIn("refused the request as too large; send less per call (HTTP 413)", str(e))
+        self.assertIn(
+            "refused the request as too large; send less per call (HTTP 413)", str(e)
+        )
 
     async def test_refused(self):
         """
@@ -177,7 +180,8 @@ class ConnectorTests:
         """
         backend = self.backend()
         for i in range(3):
-            self.assertEqual(await self.invoke(backend.call, "calls", "echo", i=i), {"i": i})
+            data = await self.invoke(backend.call, "calls", "echo", i=i)
+            self.assertEqual(data, {"i": i})
         self.assertEqual(self.server.connections.accepted, 1)
 
     async def test_server_closed_idle_connection(self):
@@ -188,7 +192,8 @@ class ConnectorTests:
         backend = self.backend()
         await self.invoke(backend.call, "calls", "echo")
         await self.server.connections.close_connections()
-        self.assertEqual(await self.invoke(backend.call, "calls", "echo", a=1), {"a": 1})
+        data = await self.invoke(backend.call, "calls", "echo", a=1)
+        self.assertEqual(data, {"a": 1})
         self.assertEqual(self.server.connections.accepted, 2)
 
     async def test_dropped_while_calling(self):
@@ -230,5 +235,6 @@ class ConnectorTests:
         An answer that stops before its end raises a timeout transport
         error.
         """
-        e = await self.assertTransportError(self.backend("stall", timeout=0.3), "calls", "echo")
+        backend = self.backend("stall", timeout=0.3)
+        e = await self.assertTransportError(backend, "calls", "echo")
         self.assertIn("did not answer within 0.3 s", str(e))

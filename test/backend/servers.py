@@ -3,7 +3,6 @@ A real Snorky backend API on a loopback port for the connectors'
 integration tests, plus a few misbehaving resources next to it.
 """
 
-import json
 from typing import Any, Callable, List
 
 from twisted.internet import reactor
@@ -221,6 +220,7 @@ class BackendServer:
         """
         client = RecordingClient()
         self.frontend.process_message_from(
-            client, {"command": "subscribe", "params": {"channel": channel}, "callId": 1}
+            client,
+            {"command": "subscribe", "params": {"channel": channel}, "callId": 1},
         )
         return client

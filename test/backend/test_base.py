@@ -133,7 +133,8 @@ class HelperTests(TestCase):
             [
                 ("datasync_backend", "publishDeltas", {"deltas": [delta]}),
                 ("datasync_backend", "authorizeSubscription", {"items": [item]}),
-                ("pubsub_backend", "publish", {"channel": "news", "message": {"text": "hi"}}),
+                ("pubsub_backend", "publish",
+                 {"channel": "news", "message": {"text": "hi"}}),
                 ("identity_backend", "authorizeIdentity", {"identity": {"id": 7}}),
             ],
         )
@@ -160,9 +161,8 @@ class AnswerTests(TestCase):
         """
         A response's data is returned.
         """
-        self.assertEqual(
-            CannedBackend(reply({"a": [1, None]})).call("calls", "echo"), {"a": [1, None]}
-        )
+        backend = CannedBackend(reply({"a": [1, None]}))
+        self.assertEqual(backend.call("calls", "echo"), {"a": [1, None]})
 
     def test_rpc_error(self):
         """
@@ -222,7 +222,9 @@ class AnswerTests(TestCase):
         A 400 quotes the server's reason.
         """
         e = self.transport_error(status(400, error_body("Invalid JSON")))
-        self.assertIn("rejected the request as malformed (HTTP 400): Invalid JSON", str(e))
+        self.assertIn(
+            "rejected the request as malformed (HTTP 400): Invalid JSON", str(e)
+        )
 
     def test_too_large(self):
         """

@@ -4,7 +4,11 @@ Unit tests of the connectors' exceptions.
 
 from twisted.trial.unittest import TestCase
 
-from snorky.backend.errors import SnorkyConnectorError, SnorkyError, SnorkyTransportError
+from snorky.backend.errors import (
+    SnorkyConnectorError,
+    SnorkyError,
+    SnorkyTransportError,
+)
 
 
 class ErrorsTests(TestCase):

@@ -18,7 +18,11 @@ from twisted.web.server import Site
 from twisted.web.wsgi import WSGIResource
 
 from snorky.backend import SnorkyBackend, SnorkyError
-from snorky.backend.rest import SUBSCRIPTION_TOKEN_HEADER, subscribe_if_asked, wants_subscription
+from snorky.backend.rest import (
+    SUBSCRIPTION_TOKEN_HEADER,
+    subscribe_if_asked,
+    wants_subscription,
+)
 from snorky.registry import ServiceRegistry
 from snorky.services.datasync import DataSyncBackend, DataSyncService
 from snorky.services.datasync.dealers import SimpleDealer
@@ -83,7 +87,8 @@ class WantsSubscriptionTests(TestCase):
         """
         An iterable of ``(name, value)`` pairs, as str or bytes, asks.
         """
-        self.assertTrue(wants_subscription([("Accept", "*/*"), ("X-Snorky", "Subscribe")]))
+        pairs = [("Accept", "*/*"), ("X-Snorky", "Subscribe")]
+        self.assertTrue(wants_subscription(pairs))
         self.assertTrue(wants_subscription(iter([(b"x-snorky", b"Subscribe")])))
         self.assertFalse(wants_subscription([("Accept", "*/*")]))
 
@@ -158,7 +163,8 @@ class RestIdiomTests(TestCase):
         registry = ServiceRegistry([DataSyncBackend("datasync_backend", self.datasync)])
         root = Resource()
         root.putChild(b"backend", backend_resource(registry, BackendOptions(key=KEY)))
-        root.putChild(b"players", WSGIResource(reactor, reactor.getThreadPool(), self.app))
+        wsgi = WSGIResource(reactor, reactor.getThreadPool(), self.app)
+        root.putChild(b"players", wsgi)
         connections = ConnectionCounter(Site(root))
         port = reactor.listenTCP(0, connections, interface="127.0.0.1")
         self.addCleanup(port.stopListening)
@@ -166,7 +172,8 @@ class RestIdiomTests(TestCase):
         self.url = "http://127.0.0.1:{}/".format(port.getHost().port)
         self.backend = SnorkyBackend(self.url + "backend", KEY)
         self.addCleanup(self.backend.close)
-        self.http = HTTPClient(Agent(reactor, pool=HTTPConnectionPool(reactor, persistent=False)))
+        pool = HTTPConnectionPool(reactor, persistent=False)
+        self.http = HTTPClient(Agent(reactor, pool=pool))
         self.players = [{"id": 1, "name": "Alice", "color": "red"}]
 
     def app(self, environ, start_response):
@@ -195,7 +202,8 @@ class RestIdiomTests(TestCase):
         response reaches the browser.
         """
         self.players.append(player)
-        self.backend.publish_deltas([{"type": "insert", "model": "Player", "data": player}])
+        delta = {"type": "insert", "model": "Player", "data": player}
+        self.backend.publish_deltas([delta])
 
     async def test_subscribe(self):
         """
@@ -206,11 +214,13 @@ class RestIdiomTests(TestCase):
         response = await self.http.get(
             self.url + "players?red", headers={"X-Snorky": "Subscribe"}
         )
-        self.assertEqual(await response.json(), [{"id": 1, "name": "Alice", "color": "red"}])
+        alice = {"id": 1, "name": "Alice", "color": "red"}
+        self.assertEqual(await response.json(), [alice])
         [token] = response.headers.getRawHeaders(SUBSCRIPTION_TOKEN_HEADER)
         browser = RecordingClient()
         self.datasync.process_message_from(
-            browser, {"command": "acquireSubscription", "params": {"token": token}, "callId": 1}
+            browser,
+            {"command": "acquireSubscription", "params": {"token": token}, "callId": 1},
         )
         self.assertIn(
             {"type": "delta",

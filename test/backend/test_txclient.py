@@ -41,7 +41,8 @@ class InMemoryTests(TestCase):
         """
         An RPC error fails the Deferred with SnorkyError.
         """
-        failure = self.failureResultOf(self.backend.call("calls", "fail", text="No"), SnorkyError)
+        d = self.backend.call("calls", "fail", text="No")
+        failure = self.failureResultOf(d, SnorkyError)
         self.assertEqual(failure.value.message, "No")
 
     def test_params_not_json(self):
@@ -54,11 +55,11 @@ class InMemoryTests(TestCase):
         """
         The helper methods return Deferreds of their results.
         """
-        self.assertEqual(
-            self.successResultOf(self.backend.authorize_subscription([{"dealer": "d", "query": 1}])),
-            "token-1",
-        )
-        self.assertEqual(self.successResultOf(self.backend.authorize_identity(7)), "token-1")
+        items = [{"dealer": "d", "query": 1}]
+        token = self.successResultOf(self.backend.authorize_subscription(items))
+        self.assertEqual(token, "token-1")
+        token = self.successResultOf(self.backend.authorize_identity(7))
+        self.assertEqual(token, "token-1")
         self.assertIsNone(self.successResultOf(self.backend.publish_deltas([])))
 
     def test_timeout(self):
