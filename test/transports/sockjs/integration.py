@@ -1,0 +1,166 @@
+"""
+What the SockJS integration tests share: a real site on a loopback port
+with a raw echo endpoint and a Snorky endpoint, and a runner for the
+sockjs-client scripts in ``node/``.
+"""
+
+import json
+import os
+import shutil
+from typing import Any, Dict, List
+
+from twisted.internet import defer, task
+from twisted.internet.protocol import ProcessProtocol
+from twisted.protocols.policies import WrappingFactory
+from twisted.web.resource import Resource
+from twisted.web.server import Site
+from twisted.web.static import File
+
+from snorky.client import Client
+from snorky.registry import ServiceRegistry
+from snorky.services.base import RPCService, Service, rpc_command
+from snorky.services.pubsub import PubSubService
+from snorky.transports.sockjs import SockJSOptions, SockJSResource, sockjs_resource
+from snorky.transports.sockjs.testserver import EchoHandler
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+NODE_DIR = os.path.join(_HERE, "node")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(_HERE)))
+CLIENT_FILE = os.path.join(
+    ROOT, "node_modules", "sockjs-client", "dist", "sockjs.min.js"
+)
+
+#: The number of messages the scenario echoes (see node/scenario.js).
+ECHOED = 211
+
+
+class TextService(RPCService):
+    """
+    An RPC service for the round trip: ``reverse`` answers its text
+    reversed.
+    """
+
+    @rpc_command
+    def reverse(self, req: Any, text: str) -> str:
+        return text[::-1]
+
+
+class ConnectionRecorder(Service):
+    """
+    Counts the connects and disconnects each client causes.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.connected: List[Client] = []
+        self.disconnected: List[Client] = []
+
+    def client_connected(self, client: Client) -> None:
+        self.connected.append(client)
+
+    def client_disconnected(self, client: Client) -> None:
+        self.disconnected.append(client)
+
+
+class SockJSTestSite:
+    """
+    A site on 127.0.0.1 with ``/echo`` (raw echo), ``/sockjs`` (Snorky,
+    with ``text``, ``pubsub`` and a connection recorder) and ``/t/`` (the
+    scenario page and scripts), serving sockjs-client from node_modules.
+    """
+
+    def __init__(self, reactor: Any) -> None:
+        self.reactor = reactor
+        self.recorder = ConnectionRecorder("recorder")
+        registry = ServiceRegistry(
+            [TextService("text"), PubSubService("pubsub"), self.recorder]
+        )
+        options = SockJSOptions(sockjs_file=CLIENT_FILE)
+        self.snorky = sockjs_resource(registry, options, reactor)
+        self.echo = SockJSResource(EchoHandler, options, reactor)
+        root = Resource()
+        root.putChild(b"sockjs", self.snorky)
+        root.putChild(b"echo", self.echo)
+        root.putChild(b"t", File(NODE_DIR))
+        self.factory = WrappingFactory(Site(root, reactor=reactor))
+        self.port: Any = None
+
+    def start(self) -> str:
+        """
+        Listen on a free loopback port; return the base URL.
+        """
+        self.port = self.reactor.listenTCP(0, self.factory, interface="127.0.0.1")
+        return "http://127.0.0.1:{}".format(self.port.getHost().port)
+
+    @defer.inlineCallbacks
+    def stop(self) -> Any:
+        """
+        Close every session, stop listening and cut every connection.
+        """
+        yield defer.DeferredList([self.snorky.close_all(), self.echo.close_all()])
+        yield self.port.stopListening()
+        for protocol in list(self.factory.protocols):
+            protocol.transport.abortConnection()
+        for _ in range(100):
+            if not self.factory.protocols:
+                break
+            yield task.deferLater(self.reactor, 0.02, lambda: None)
+
+    @defer.inlineCallbacks
+    def wait_disconnects(self, count: int) -> Any:
+        """
+        Wait (at most 5 s) until the recorder saw *count* disconnects.
+        """
+        for _ in range(250):
+            if len(self.recorder.disconnected) >= count:
+                break
+            yield task.deferLater(self.reactor, 0.02, lambda: None)
+
+
+class _Collector(ProcessProtocol):
+    def __init__(self) -> None:
+        self.out: List[bytes] = []
+        self.err: List[bytes] = []
+        self.ended: defer.Deferred = defer.Deferred()
+
+    def outReceived(self, data: bytes) -> None:
+        self.out.append(data)
+
+    def errReceived(self, data: bytes) -> None:
+        self.err.append(data)
+
+    def processEnded(self, reason: Any) -> None:
+        self.ended.callback(None)
+
+
+@defer.inlineCallbacks
+def run_script(reactor: Any, script: str, args: List[str], timeout: float) -> Any:
+    """
+    Run ``node node/<script> ARGS...`` and return the ``RESULT`` objects
+    it printed, one per transport. The process is killed after *timeout*
+    seconds.
+
+    :raises AssertionError: if node is missing or printed no result.
+    """
+    node = shutil.which("node")
+    assert node is not None, "node is not installed"
+    collector = _Collector()
+    process = reactor.spawnProcess(
+        collector,
+        node,
+        [node, os.path.join(NODE_DIR, script)] + args,
+        env=dict(os.environ),
+        path=ROOT,
+    )
+    killer = reactor.callLater(timeout, process.signalProcess, "KILL")
+    yield collector.ended
+    if killer.active():
+        killer.cancel()
+    results: List[Dict[str, Any]] = []
+    for line in b"".join(collector.out).decode("utf-8").splitlines():
+        if line.startswith("RESULT "):
+            results.append(json.loads(line[len("RESULT "):]))
+    assert results, "no result; stderr: " + b"".join(collector.err).decode(
+        "utf-8", "replace"
+    )
+    return results

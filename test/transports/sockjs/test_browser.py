@@ -1,0 +1,72 @@
+"""
+The real sockjs-client in headless Chromium against Snorky's SockJS
+endpoints, over the browser-only transports. The page comes from
+``localhost`` and talks to ``127.0.0.1``: another origin, so CORS and
+the iframe page are exercised too.
+"""
+
+from twisted.internet import defer, reactor
+from twisted.trial.unittest import TestCase
+
+from test.transports.sockjs.integration import ECHOED, SockJSTestSite, run_script
+
+
+class BrowserClientTests(TestCase):
+    """
+    Each test runs node/scenario.js in a Chromium page over one transport:
+    awkward payloads echoed intact and in order, an RPC round trip and a
+    PubSub notification through Snorky, then a clean close.
+    """
+
+    timeout = 120
+
+    def setUp(self) -> None:
+        self.site = SockJSTestSite(reactor)
+        self.base = self.site.start()
+        self.addCleanup(self.site.stop)
+
+    @defer.inlineCallbacks
+    def check(self, transport: str):
+        page = self.base.replace("127.0.0.1", "localhost") + "/t/page.html"
+        [result] = yield run_script(
+            reactor, "run_browser.js", [page, self.base, transport], timeout=90
+        )
+        self.assertEqual(
+            result,
+            {"transport": transport, "echoed": ECHOED, "snorky": True, "error": None},
+        )
+        yield self.site.wait_disconnects(1)
+        recorder = self.site.recorder
+        self.assertEqual(len(recorder.connected), 1)
+        self.assertEqual(recorder.disconnected, recorder.connected)
+
+    def test_eventsource(self):
+        """
+        The eventsource transport carries the whole scenario.
+        """
+        return self.check("eventsource")
+
+    def test_iframe_eventsource(self):
+        """
+        The iframe-eventsource transport carries the whole scenario.
+        """
+        return self.check("iframe-eventsource")
+
+    def test_iframe_htmlfile(self):
+        """
+        The iframe-htmlfile transport carries the whole scenario, including
+        messages holding ``</script>``.
+        """
+        return self.check("iframe-htmlfile")
+
+    def test_iframe_xhr_polling(self):
+        """
+        The iframe-xhr-polling transport carries the whole scenario.
+        """
+        return self.check("iframe-xhr-polling")
+
+    def test_jsonp_polling(self):
+        """
+        The jsonp-polling transport carries the whole scenario.
+        """
+        return self.check("jsonp-polling")
