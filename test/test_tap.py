@@ -1,0 +1,202 @@
+"""Tests for snorky.tap: the options and service tree of ``twistd snorky``."""
+
+import io
+import os
+
+from twisted.application.service import IServiceCollection
+from twisted.trial.unittest import TestCase
+
+from snorky.registry import ServiceRegistry
+from snorky.server import PortService
+from snorky.tap import KEY_ENV, ConfigError, Options, build, makeService
+
+
+def parse(*args):
+    options = Options()
+    options.parseOptions(list(args))
+    return options
+
+
+def make_registries():
+    """
+    An app callable for --app: one registry named 'only'.
+    """
+    return {"only": ServiceRegistry()}
+
+
+def not_registries():
+    """
+    An app callable for --app that returns the wrong thing.
+    """
+    return ["nope"]
+
+
+class OptionsTests(TestCase):
+    """
+    Tests for parsing the command line.
+    """
+
+    def test_defaults(self):
+        """
+        Without arguments no port is named and the transports keep their
+        defaults.
+        """
+        options = parse()
+        self.assertEqual(options["ports"], [])
+        self.assertEqual(options["ping-interval"], 90.0)
+        self.assertEqual(options["max-message-size"], 1 << 20)
+        self.assertIsNone(options["max-connections"])
+        self.assertEqual(options["allowed-origins"], [])
+
+    def test_repeatable(self):
+        """
+        --ports and --allowed-origin may be given several times.
+        """
+        options = parse(
+            "--ports", "frontend:websocket:tcp:1",
+            "--ports", "backend:http:tcp:2",
+            "--allowed-origin", "https://a.example",
+            "--allowed-origin", "https://b.example",
+        )
+        self.assertEqual(options["ports"], ["frontend:websocket:tcp:1", "backend:http:tcp:2"])
+        self.assertEqual(
+            options["allowed-origins"], ["https://a.example", "https://b.example"]
+        )
+
+    def test_typed(self):
+        """
+        Numeric options are converted.
+        """
+        options = parse("--ping-interval", "5", "--max-connections", "10")
+        self.assertEqual(options["ping-interval"], 5.0)
+        self.assertEqual(options["max-connections"], 10)
+
+
+class BuildTests(TestCase):
+    """
+    Tests for building the service tree, and its one-line errors.
+    """
+
+    def setUp(self):
+        self.patch(os, "environ", {})
+
+    def build(self, *args):
+        out = io.StringIO()
+        return build(parse(*args), out), out.getvalue()
+
+    def assertConfigError(self, args, *fragments):
+        e = self.assertRaises(ConfigError, build, parse(*args), io.StringIO())
+        for fragment in fragments:
+            self.assertIn(fragment, str(e))
+        self.assertNotIn("\n", str(e))
+
+    def ports(self, top):
+        [inner] = list(IServiceCollection(top))
+        return list(IServiceCollection(inner))
+
+    def test_default_ports(self):
+        """
+        Without --ports, the frontend and the backend ports are built, and
+        a generated backend key is printed.
+        """
+        top, out = self.build()
+        names = [p.name for p in self.ports(top)]
+        self.assertEqual(
+            names,
+            ["frontend:websocket+sockjs:tcp:5001", "backend:http:tcp:5002:interface=127.0.0.1"],
+        )
+        self.assertIn("generated", out)
+        self.assertIn(KEY_ENV, out)
+
+    def test_key_from_option_not_printed(self):
+        """
+        A key given on the command line is not printed.
+        """
+        top, out = self.build("--backend-key", "sekrit")
+        self.assertEqual(out, "")
+
+    def test_key_from_file_and_environment(self):
+        """
+        The key can come from a file or the environment.
+        """
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write("from-file\n")
+        top, out = self.build("--backend-key-file", path)
+        self.assertEqual(out, "")
+        os.environ[KEY_ENV] = "from-env"
+        top, out = self.build()
+        self.assertEqual(out, "")
+
+    def test_key_file_missing_or_empty(self):
+        """
+        A missing or empty key file stops start-up.
+        """
+        self.assertConfigError(("--backend-key-file", "/nonexistent/key"), "cannot read")
+        path = self.mktemp()
+        open(path, "w").close()
+        self.assertConfigError(("--backend-key-file", path), "is empty")
+
+    def test_unknown_registry(self):
+        """
+        A port naming an unknown registry stops start-up naming it.
+        """
+        self.assertConfigError(
+            ("--ports", "nowhere:websocket:tcp:0"), "unknown registry 'nowhere'"
+        )
+
+    def test_unknown_protocol(self):
+        """
+        A port naming an unknown protocol stops start-up naming it.
+        """
+        self.assertConfigError(("--ports", "frontend:gopher:tcp:0"), "'gopher'")
+
+    def test_bad_endpoint(self):
+        """
+        An unparsable endpoint stops start-up naming it.
+        """
+        self.assertConfigError(
+            ("--ports", "frontend:websocket:nonsense:0"), "bad endpoint 'nonsense:0'"
+        )
+
+    def test_app(self):
+        """
+        --app MODULE:CALLABLE supplies the registries.
+        """
+        top, out = self.build(
+            "--app", "test.test_tap:make_registries", "--ports", "only:websocket:tcp:0"
+        )
+        [port] = self.ports(top)
+        self.assertIsInstance(port, PortService)
+
+    def test_app_errors(self):
+        """
+        An app that fails to import, is not MODULE:CALLABLE, or returns the
+        wrong thing stops start-up saying so.
+        """
+        self.assertConfigError(("--app", "no_such_module:make"), "cannot load", "no_such_module")
+        self.assertConfigError(("--app", "test.test_tap:missing"), "cannot load", "missing")
+        self.assertConfigError(("--app", "nocolon"), "MODULE:CALLABLE")
+        self.assertConfigError(
+            ("--app", "test.test_tap:not_registries"), "mapping of names to ServiceRegistry"
+        )
+
+    def test_bad_config_file(self):
+        """
+        A --config file that cannot be read or parsed stops start-up.
+        """
+        self.assertConfigError(("--config", "/nonexistent.toml"), "cannot read --config")
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write("this is = = not toml")
+        self.assertConfigError(("--config", path), "cannot read --config")
+
+    def test_make_service_exits_with_one_line(self):
+        """
+        The twistd entry point turns a configuration error into SystemExit
+        with one line.
+        """
+        e = self.assertRaises(
+            SystemExit, makeService, parse("--ports", "frontend:gopher:tcp:0")
+        )
+        self.assertTrue(str(e).startswith("snorky: "))

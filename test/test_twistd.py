@@ -1,0 +1,240 @@
+"""
+Integration tests of ``twistd -n snorky`` run as a real subprocess, with
+real WebSocket and HTTP clients on loopback.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+
+import treq
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.protocol import ProcessProtocol, Protocol
+from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
+from twisted.trial.unittest import TestCase
+
+from snorky.backend import SnorkyBackend
+from test.wsclient import connect
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KEY = "test-backend-key"
+
+
+def twistd_path():
+    """
+    The twistd of the Python running the tests (the README's venv).
+    """
+    beside = os.path.join(os.path.dirname(sys.executable), "twistd")
+    return beside if os.path.exists(beside) else shutil.which("twistd")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Output(ProcessProtocol):
+    def __init__(self):
+        self.output = b""
+        self.ended = Deferred()
+
+    def outReceived(self, data):
+        self.output += data
+
+    errReceived = outReceived
+
+    def processEnded(self, reason):
+        # twistd ends itself with the signal that stopped it, so a clean
+        # stop on SIGTERM has no exit code but the signal.
+        self.ended.callback(reason.value.exitCode or reason.value.signal)
+
+
+def run_twistd(args, cwd=ROOT, pythonpath=True):
+    """
+    Start ``twistd -n --pidfile= ARGS``; returns the process protocol.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.pop("SNORKY_BACKEND_KEY", None)
+    if pythonpath:
+        env["PYTHONPATH"] = ROOT
+    proto = _Output()
+    proto.transport = reactor.spawnProcess(
+        proto, twistd_path(), [twistd_path(), "-n", "--pidfile="] + list(args),
+        env=env, path=cwd,
+    )
+    return proto
+
+
+async def wait_listening(port, proto, timeout=20.0):
+    """
+    Wait until something accepts connections on 127.0.0.1:PORT.
+    """
+    for _ in range(int(timeout / 0.1)):
+        if proto.ended.called:
+            raise AssertionError("twistd ended early:\n" + proto.output.decode())
+        try:
+            p = await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), Protocol())
+            p.transport.loseConnection()
+            return
+        except Exception:
+            await deferLater(reactor, 0.1, lambda: None)
+    raise AssertionError("nothing listened on port {}".format(port))
+
+
+async def wait_ended(proto, timeout=15.0):
+    return await proto.ended.addTimeout(timeout, reactor)
+
+
+class PluginTests(TestCase):
+    """
+    The plugin is installed by the README's install step.
+    """
+
+    async def test_help_lists_snorky(self):
+        """
+        ``twistd --help``, run outside the source tree, lists snorky.
+        """
+        elsewhere = self.mktemp()
+        os.mkdir(elsewhere)
+        proto = run_twistd(["--help"], cwd=elsewhere, pythonpath=False)
+        await wait_ended(proto)
+        self.assertIn(b"snorky", proto.output)
+        self.assertIn(b"real-time server", proto.output)
+
+
+class IntroExampleTests(TestCase):
+    """
+    The introductory example served by twistd, end to end.
+    """
+
+    def setUp(self):
+        return ensureDeferred(self.start())
+
+    async def start(self):
+        self.ws_port, self.http_port = free_port(), free_port()
+        self.proto = run_twistd([
+            "snorky", "--app", "examples.intro_chat:make_app",
+            "--ports", "frontend:websocket:tcp:{}:interface=127.0.0.1".format(self.ws_port),
+            "--ports", "backend:http:tcp:{}:interface=127.0.0.1".format(self.http_port),
+            "--backend-key", KEY,
+        ])
+        self.addCleanup(lambda: ensureDeferred(self.stop()))
+        await wait_listening(self.ws_port, self.proto)
+        await wait_listening(self.http_port, self.proto)
+
+    async def stop(self):
+        if not self.proto.ended.called:
+            self.proto.transport.signalProcess("KILL")
+            await self.proto.ended
+
+    async def test_end_to_end(self):
+        """
+        The chat works over WebSocket, a publish through the HTTP backend
+        and through SnorkyBackend reaches a subscriber, a client that leaves
+        without joining does no harm, the key is never logged, and SIGTERM
+        closes clients with 1001 and ends the server promptly.
+        """
+        url = "ws://127.0.0.1:{}/ws".format(self.ws_port)
+        alice = await connect(url)
+        self.assertEqual((await alice.call("chat", "join"))["type"], "response")
+        reply = await alice.call("chat", "send_message", body="hello")
+        self.assertEqual(reply["type"], "response")
+        self.assertEqual(
+            (await alice.next_notification())["message"],
+            {"type": "chatMessage", "body": "hello"},
+        )
+
+        bob = await connect(url)
+        await bob.close()
+        reply = await alice.call("chat", "send_message", body="still here")
+        self.assertEqual(reply["type"], "response")
+
+        self.assertEqual((await alice.call("pubsub", "subscribe", channel="news"))["type"],
+                         "response")
+        backend_url = "http://127.0.0.1:{}/backend".format(self.http_port)
+        body = {"service": "pubsub_backend",
+                "message": {"command": "publish", "callId": 1,
+                            "params": {"channel": "news", "message": "via http"}}}
+        response = await treq.post(backend_url, json.dumps(body).encode(),
+                                   headers={"X-Backend-Key": KEY}, persistent=False)
+        self.assertEqual(response.code, 200)
+        self.assertEqual((await response.json())["message"]["type"], "response")
+        await alice.next_notification()  # the second chat message
+        self.assertEqual(
+            (await alice.next_notification())["message"],
+            {"type": "message", "channel": "news", "message": "via http"},
+        )
+
+        backend = SnorkyBackend(backend_url, KEY)
+        await deferToThread(backend.publish, "news", "via connector")
+        self.assertEqual(
+            (await alice.next_notification())["message"]["message"], "via connector"
+        )
+
+        wrong = await treq.post(backend_url, b"{}", headers={"X-Backend-Key": "wrong"}, persistent=False)
+        self.assertEqual(wrong.code, 401)
+
+        self.proto.transport.signalProcess("TERM")
+        self.assertEqual(await alice.closed.addTimeout(5, reactor), 1001)
+        self.assertEqual(await wait_ended(self.proto, 10), signal.SIGTERM)
+        self.assertNotIn(KEY.encode(), self.proto.output)
+        self.assertNotIn(b"Traceback", self.proto.output)
+
+
+class BadOptionsTests(TestCase):
+    """
+    Bad options stop start-up with one clear line, not a traceback.
+    """
+
+    async def assertOneLine(self, args, fragment):
+        proto = run_twistd(["snorky", "--backend-key", KEY] + args)
+        code = await wait_ended(proto)
+        self.assertNotEqual(code, 0)
+        self.assertNotIn(b"Traceback", proto.output)
+        lines = [l for l in proto.output.decode().splitlines() if "snorky: " in l]
+        self.assertEqual(len(lines), 1, proto.output.decode())
+        self.assertIn(fragment, lines[0])
+
+    async def test_unknown_registry(self):
+        """
+        An unknown registry.
+        """
+        await self.assertOneLine(["--ports", "nowhere:websocket:tcp:0"], "unknown registry")
+
+    async def test_unknown_protocol(self):
+        """
+        An unknown protocol.
+        """
+        await self.assertOneLine(["--ports", "frontend:gopher:tcp:0"], "unknown protocol")
+
+    async def test_bad_endpoint(self):
+        """
+        An unparsable endpoint.
+        """
+        await self.assertOneLine(["--ports", "frontend:websocket:nonsense"], "bad endpoint")
+
+    async def test_app_import_fails(self):
+        """
+        An app that fails to import.
+        """
+        await self.assertOneLine(["--app", "no_such_module:app"], "cannot load --app")
+
+    async def test_port_in_use(self):
+        """
+        A port already in use.
+        """
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen(1)
+            port = s.getsockname()[1]
+            await self.assertOneLine(
+                ["--ports", "frontend:websocket:tcp:{}:interface=127.0.0.1".format(port)],
+                "cannot listen",
+            )
