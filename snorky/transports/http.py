@@ -94,6 +94,9 @@ class BackendClient(Client):
 def _json_body(request: IRequest, code: int, body: bytes) -> bytes:
     request.setResponseCode(code)
     request.setHeader(b"Content-Type", _JSON)
+    # Klein answers asynchronously; without a length twisted.web would
+    # chunk even these small bodies.
+    request.setHeader(b"Content-Length", b"%d" % len(body))
     return body
 
 

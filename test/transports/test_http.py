@@ -158,8 +158,13 @@ class BackendResourceTests(TestCase):
         return self.successResultOf(request)
 
     def json_of(self, response: Any) -> Any:
+        """
+        The decoded JSON body of *response*, checking its type and length.
+        """
         self.assertEqual(response.headers.getRawHeaders("Content-Type"), ["application/json"])
-        return json.loads(self.successResultOf(treq.content(response)))
+        body = self.successResultOf(treq.content(response))
+        self.assertEqual(response.length, len(body))
+        return json.loads(body)
 
     def assert_refused(self, request: Any, code: int, error: str) -> None:
         response = self.answer(request)

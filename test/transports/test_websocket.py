@@ -21,7 +21,7 @@ from twisted.internet.testing import StringTransport
 from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
-from twisted.web.client import Agent, readBody
+from twisted.web.client import Agent, PartialDownloadError, readBody
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 from twisted.web.static import Data
@@ -663,6 +663,22 @@ class WebSocketIntegrationTests(LoopbackMixin, TestCase):
         ]:
             self.assertIn("not allowed", await self.refused(origin=origin))
         self.assertEqual(len(presence.connected), 5)
+
+    async def test_plain_http_request(self) -> None:
+        """
+        A plain HTTP request gets 426 Upgrade Required, not Autobahn's
+        status page nor its redirect.
+        """
+        await self.serve([EchoService("echo")])
+        url = "http://127.0.0.1:{}/ws?redirect=http%3A%2F%2Fevil.example.com".format(self.port)
+        response = await Agent(reactor).request(b"GET", url.encode())
+        self.assertEqual(response.code, 426)
+        self.assertFalse(response.headers.hasHeader(b"Location"))
+        # The answer has no length: its body ends with the connection.
+        body = await readBody(response).addErrback(
+            lambda failure: failure.trap(PartialDownloadError) and failure.value.response
+        )
+        self.assertNotIn(b"Autobahn", body)
 
     async def test_max_connections(self) -> None:
         """
