@@ -333,8 +333,9 @@ class SnorkyWebSocketFactory(WebSocketServerFactory):
         self._idle_waiters.append(done)
 
         def drop_the_rest(result: Any, timeout: float) -> None:
-            # Abort the TCP connections themselves: a peer that stopped
-            # reading would keep even a dropped connection open for ever.
+            # Abort the transports themselves: Autobahn may already have
+            # closed a connection with loseConnection, which waits for ever
+            # on a peer that stopped reading.
             for protocol in list(self._connections):
                 protocol.transport.abortConnection()
 
