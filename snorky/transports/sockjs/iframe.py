@@ -10,17 +10,23 @@ import re
 from typing import Any
 
 from twisted.web.iweb import IRequest
-from twisted.web.resource import IResource
-from twisted.web.static import File
 
 from snorky.transports.sockjs.headers import set_cacheable, set_content_type
 
-__all__ = ["IFRAME_NAME", "CLIENT_FILE_NAME", "IframePage", "client_file"]
+__all__ = [
+    "IFRAME_NAME",
+    "CLIENT_FILE_NAME",
+    "CacheablePage",
+    "iframe_page",
+    "client_file",
+]
 
 #: The names the page is served under; the client may put its version in.
 IFRAME_NAME = re.compile(rb"^iframe[0-9a-z._-]*\.html$")
 #: Where the local copy of sockjs-client is served, under the endpoint.
 CLIENT_FILE_NAME = b"sockjs.min.js"
+# sockjs.min.js 1.x is about 60 KB; more is surely the wrong file.
+_MAX_CLIENT_FILE = 4 * 1024 * 1024
 
 _TEMPLATE = """<!DOCTYPE html>
 <html>
@@ -40,17 +46,19 @@ _TEMPLATE = """<!DOCTYPE html>
 </html>"""
 
 
-class IframePage:
+class CacheablePage:
     """
-    The iframe page loading sockjs-client from *sockjs_url*; cacheable,
-    with an ETag so that browsers revalidate it cheaply.
+    A fixed answer that browsers may cache for a year, with an ETag so
+    that they revalidate it cheaply.
+
+    :param body: the page.
+    :param content_type: its media type, without charset (UTF-8).
     """
 
-    def __init__(self, sockjs_url: str) -> None:
-        if '"' in sockjs_url or "<" in sockjs_url:
-            raise ValueError("sockjs_url must not hold quotes or '<'")
-        self.body = _TEMPLATE.format(url=sockjs_url).encode("utf-8")
-        self.etag = b'"' + hashlib.sha256(self.body).hexdigest()[:32].encode() + b'"'
+    def __init__(self, body: bytes, content_type: bytes) -> None:
+        self.body = body
+        self.content_type = content_type
+        self.etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
 
     def render(self, request: IRequest, reactor: Any) -> bytes:
         """
@@ -62,17 +70,30 @@ class IframePage:
             request.setResponseCode(304)
             request.defaultContentType = None
             return b""
-        set_content_type(request, b"text/html")
+        set_content_type(request, self.content_type)
         return self.body
 
 
-def client_file(path: str) -> IResource:
+def iframe_page(sockjs_url: str) -> CacheablePage:
     """
-    The resource serving a local sockjs-client script.
+    The iframe page, loading sockjs-client from *sockjs_url*.
 
-    :raises FileNotFoundError: if *path* is not a file.
+    :raises ValueError: if the URL would break out of its attribute.
     """
-    resource = File(path, defaultType="application/javascript")
-    if not resource.isfile():
-        raise FileNotFoundError(path)
-    return resource
+    if '"' in sockjs_url or "<" in sockjs_url:
+        raise ValueError("sockjs_url must not hold quotes or '<'")
+    return CacheablePage(_TEMPLATE.format(url=sockjs_url).encode("utf-8"), b"text/html")
+
+
+def client_file(path: str) -> CacheablePage:
+    """
+    A local copy of the sockjs-client script, read once.
+
+    :raises OSError: if *path* cannot be read.
+    :raises ValueError: if it is implausibly large for that script.
+    """
+    with open(path, "rb") as f:
+        body = f.read(_MAX_CLIENT_FILE + 1)
+    if len(body) > _MAX_CLIENT_FILE:
+        raise ValueError("{} is too large for sockjs-client".format(path))
+    return CacheablePage(body, b"application/javascript")

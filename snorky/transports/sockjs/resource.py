@@ -27,8 +27,9 @@ from snorky.transports.sockjs.headers import (
 from snorky.transports.sockjs.iframe import (
     CLIENT_FILE_NAME,
     IFRAME_NAME,
-    IframePage,
+    CacheablePage,
     client_file,
+    iframe_page,
 )
 from snorky.transports.sockjs.info import greeting, info
 from snorky.transports.sockjs.interfaces import HandlerFactory
@@ -98,12 +99,12 @@ class SockJSResource(Resource):
         self.sessions: Dict[str, Session] = {}
         self._websocket_sessions: Set[Session] = set()
         self._websockets: Set[Any] = set()
-        self._client_file: Optional[IResource] = None
+        self._client_file: Optional[CacheablePage] = None
         if self.options.sockjs_file:
             self._client_file = client_file(self.options.sockjs_file)
         # One page per path the resource is mounted at, when it links to
         # the local client file; else one page for all.
-        self._iframes: Dict[bytes, IframePage] = {}
+        self._iframes: Dict[bytes, CacheablePage] = {}
         self._websocket = websocket_resource(self, SockJSWebSocketProtocol, reactor)
         self._raw_websocket = websocket_resource(self, RawWebSocketProtocol, reactor)
 
@@ -140,7 +141,8 @@ class SockJSResource(Resource):
         if name == b"websocket":
             return self._upgrade(request, self._raw_websocket)
         if name == CLIENT_FILE_NAME and self._client_file is not None:
-            return self._client_file.render(request)
+            script = self._client_file
+            return self._static(request, lambda r: script.render(r, self.reactor))
         return not_found(request)
 
     def _render_session(
@@ -171,7 +173,7 @@ class SockJSResource(Resource):
             return failed
         return resource.render(request)
 
-    def _iframe_page(self, request: IRequest) -> IframePage:
+    def _iframe_page(self, request: IRequest) -> CacheablePage:
         key = b"/".join(request.prepath) if self._client_file else b""
         page = self._iframes.get(key)
         if page is None:
@@ -179,7 +181,7 @@ class SockJSResource(Resource):
                 url = "/" + (key + b"/" + CLIENT_FILE_NAME).decode("utf-8")
             else:
                 url = self.options.sockjs_url
-            page = self._iframes[key] = IframePage(url)
+            page = self._iframes[key] = iframe_page(url)
         return page
 
     # Sessions, for the transports.

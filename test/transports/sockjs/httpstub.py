@@ -23,7 +23,7 @@ class Response:
     """
     What the site has written so far for one request.
 
-    :ivar status: the status code.
+    :ivar status: the status code; ``None`` while nothing is written.
     :ivar headers: header name (lower case) to list of values.
     :ivar body: the body so far, de-chunked.
     :ivar chunks: the body's chunks so far, when chunked.
@@ -31,16 +31,21 @@ class Response:
     """
 
     def __init__(self, raw: bytes) -> None:
+        self.status: Optional[int] = None
+        self.headers: Dict[str, List[str]] = {}
+        self.chunks: List[bytes] = []
+        self.body = b""
+        self.complete = False
+        if not raw:
+            return
         head, _, rest = raw.partition(b"\r\n\r\n")
         lines = head.split(b"\r\n")
         self.status = int(lines[0].split(b" ")[1])
-        self.headers: Dict[str, List[str]] = {}
         for line in lines[1:]:
             name, _, value = line.partition(b":")
             self.headers.setdefault(name.decode().lower(), []).append(
                 value.strip().decode("latin-1")
             )
-        self.chunks: List[bytes] = []
         if self.header("transfer-encoding") == "chunked":
             self.complete = False
             while rest:
