@@ -191,6 +191,22 @@ class BuildTests(TestCase):
             f.write("this is = = not toml")
         self.assertConfigError(("--config", path), "cannot read --config")
 
+    def test_config_file(self):
+        """
+        A --config file declares DataSync's dealers; a mistake in it stops
+        start-up naming it.
+        """
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write('[[datasync.dealers]]\nname = "all"\nmodel = "Player"\n'
+                    'kind = "broadcast"\n')
+        top, out = self.build("--config", path, "--backend-key", "k")
+        self.assertEqual(len(self.ports(top)), 2)
+        with open(path, "w") as f:
+            f.write('[[datasync.dealers]]\nname = "all"\nmodel = "Player"\n'
+                    'kind = "psychic"\n')
+        self.assertConfigError(("--config", path), "bad --config", "psychic")
+
     def test_make_service_exits_with_one_line(self):
         """
         The twistd entry point turns a configuration error into SystemExit
