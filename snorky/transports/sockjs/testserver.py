@@ -73,7 +73,7 @@ def protocol_test_site(reactor: Any = None, **options: Any) -> Site:
     mount(b"close", CloseHandler)
     mount(b"disabled_websocket_echo", EchoHandler, websocket=False)
     mount(b"cookie_needed_echo", EchoHandler, cookie_needed=True)
-    return Site(root)
+    return Site(root, reactor=reactor)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -43,8 +43,12 @@ class _EndpointProtocol(WebSocketServerProtocol):
         return self.factory.endpoint
 
     def remote_host(self) -> Optional[str]:
-        peer = self.transport.getPeer()
-        return getattr(peer, "host", None)
+        """
+        The peer's host, when connected.
+        """
+        if self.transport is None:
+            return None
+        return getattr(self.transport.getPeer(), "host", None)
 
     def onClose(self, wasClean: bool, code: Any, reason: Any) -> None:
         self.connection_closed()

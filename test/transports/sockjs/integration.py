@@ -62,32 +62,27 @@ class ConnectionRecorder(Service):
         self.disconnected.append(client)
 
 
-class SockJSTestSite:
+class LoopbackSite:
     """
-    A site on 127.0.0.1 with ``/echo`` (raw echo), ``/sockjs`` (Snorky,
-    with ``text``, ``pubsub`` and a connection recorder) and ``/t/`` (the
-    scenario page and scripts), serving sockjs-client from node_modules.
+    A ``twisted.web`` site on a free 127.0.0.1 port whose teardown closes
+    every SockJS session and cuts every connection, leaving the reactor
+    clean.
+
+    :param children: path segment to resource, under the root.
     """
 
-    def __init__(self, reactor: Any) -> None:
+    def __init__(self, reactor: Any, children: Dict[bytes, Resource]) -> None:
         self.reactor = reactor
-        self.recorder = ConnectionRecorder("recorder")
-        registry = ServiceRegistry(
-            [TextService("text"), PubSubService("pubsub"), self.recorder]
-        )
-        options = SockJSOptions(sockjs_file=CLIENT_FILE)
-        self.snorky = sockjs_resource(registry, options, reactor)
-        self.echo = SockJSResource(EchoHandler, options, reactor)
+        self.children = children
         root = Resource()
-        root.putChild(b"sockjs", self.snorky)
-        root.putChild(b"echo", self.echo)
-        root.putChild(b"t", File(NODE_DIR))
+        for name, child in children.items():
+            root.putChild(name, child)
         self.factory = WrappingFactory(Site(root, reactor=reactor))
         self.port: Any = None
 
     def start(self) -> str:
         """
-        Listen on a free loopback port; return the base URL.
+        Start listening; return the base URL.
         """
         self.port = self.reactor.listenTCP(0, self.factory, interface="127.0.0.1")
         return "http://127.0.0.1:{}".format(self.port.getHost().port)
@@ -97,24 +92,59 @@ class SockJSTestSite:
         """
         Close every session, stop listening and cut every connection.
         """
-        yield defer.DeferredList([self.snorky.close_all(), self.echo.close_all()])
+        yield defer.DeferredList(
+            [
+                child.close_all()
+                for child in self.children.values()
+                if isinstance(child, SockJSResource)
+            ]
+        )
         yield self.port.stopListening()
         for protocol in list(self.factory.protocols):
             protocol.transport.abortConnection()
-        for _ in range(100):
-            if not self.factory.protocols:
-                break
-            yield task.deferLater(self.reactor, 0.02, lambda: None)
+        yield wait_for(self.reactor, lambda: not self.factory.protocols)
 
-    @defer.inlineCallbacks
+
+@defer.inlineCallbacks
+def wait_for(reactor: Any, condition: Any, seconds: float = 5.0) -> Any:
+    """
+    Wait until *condition()* is true, for at most *seconds*.
+    """
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        yield task.deferLater(reactor, 0.02, lambda: None)
+
+
+class SockJSTestSite(LoopbackSite):
+    """
+    A loopback site with ``/echo`` (raw echo), ``/sockjs`` (Snorky, with
+    ``text``, ``pubsub`` and a connection recorder) and ``/t/`` (the
+    scenario page and scripts), serving sockjs-client from node_modules.
+    """
+
+    def __init__(self, reactor: Any) -> None:
+        self.recorder = ConnectionRecorder("recorder")
+        registry = ServiceRegistry(
+            [TextService("text"), PubSubService("pubsub"), self.recorder]
+        )
+        options = SockJSOptions(sockjs_file=CLIENT_FILE)
+        super().__init__(
+            reactor,
+            {
+                b"sockjs": sockjs_resource(registry, options, reactor),
+                b"echo": SockJSResource(EchoHandler, options, reactor),
+                b"t": File(NODE_DIR),
+            },
+        )
+
     def wait_disconnects(self, count: int) -> Any:
         """
         Wait (at most 5 s) until the recorder saw *count* disconnects.
         """
-        for _ in range(250):
-            if len(self.recorder.disconnected) >= count:
-                break
-            yield task.deferLater(self.reactor, 0.02, lambda: None)
+        return wait_for(
+            self.reactor, lambda: len(self.recorder.disconnected) >= count
+        )
 
 
 class _Collector(ProcessProtocol):
