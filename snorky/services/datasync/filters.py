@@ -50,21 +50,41 @@ class InvalidFilter(ValueError):
     """
 
 
+class _Constant:
+    """
+    The key of a JSON constant that Python would confuse with a number
+    (``True == 1``) or with "no key" (``None``).
+    """
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+_TRUE = _Constant("true")
+_FALSE = _Constant("false")
+_NULL = _Constant("null")
+
+
 def _json_key(value: Any) -> Any:
     kind = type(value)
-    if kind is str:
-        return ("s", value)
-    if kind is bool:
-        return ("b", value)
-    if kind is int:
-        return ("n", value)
+    # Strings and numbers are their own keys: Python never finds a str
+    # equal to a number, and 1 == 1.0 as in JSON.
+    if kind is str or kind is int:
+        return value
     if kind is float:
-        return ("n", value) if math.isfinite(value) else None
+        return value if math.isfinite(value) else None
+    if kind is bool:
+        return _TRUE if value else _FALSE
     if value is None:
-        return ("z", None)
+        return _NULL
     if isinstance(value, (list, tuple)):
         elements = tuple(_json_key(element) for element in value)
-        return None if None in elements else ("a", elements)
+        return None if None in elements else ("array", elements)
     if isinstance(value, dict):
         members = []
         for name, member in value.items():
@@ -72,7 +92,7 @@ def _json_key(value: Any) -> Any:
             if type(name) is not str or key is None:
                 return None
             members.append((name, key))
-        return ("o", frozenset(members))
+        return ("object", frozenset(members))
     return None
 
 
@@ -85,6 +105,9 @@ def json_key(value: Any) -> Optional[Hashable]:
     :returns: ``None`` for anything that is not a JSON value (including
         :data:`MISSING`, non-finite floats and data nested too deeply).
     """
+    kind = type(value)
+    if kind is str or kind is int:
+        return value
     try:
         return _json_key(value)
     except RecursionError:
