@@ -17,6 +17,7 @@ applications that embed Snorky in their own Twisted process::
 """
 
 import os
+from io import BytesIO
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Mapping, Optional, Sequence
 
@@ -25,7 +26,7 @@ from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.web.resource import Resource
-from twisted.web.server import Site
+from twisted.web.server import Request, Site
 from twisted.web.static import File
 
 from snorky.ports import PortSpec, PortSpecError
@@ -71,6 +72,23 @@ class ListenError(Exception):
     """
 
 
+class BoundedRequest(Request):
+    """
+    A request that keeps at most its site's ``max_body_size`` + 1 bytes of
+    body, in memory: a huge upload can neither fill the disk (as
+    twisted.web's spooling to a temporary file would) nor memory, and the
+    resource still sees that the body was too large.
+    """
+
+    def gotLength(self, length: Optional[int]) -> None:
+        self.content = BytesIO()
+
+    def handleContentChunk(self, data: bytes) -> None:
+        room = self.channel.site.max_body_size + 1 - self.content.tell()
+        if room > 0:
+            self.content.write(data[:room])
+
+
 class SnorkySite(Site):
     """
     A ``twisted.web`` site serving one registry: ``/ws`` (WebSocket),
@@ -79,7 +97,11 @@ class SnorkySite(Site):
 
     :ivar closers: callables returning Deferreds that close the clients of
         each transport, for an orderly shutdown.
+    :ivar max_body_size: the most request body bytes kept (see
+        :class:`BoundedRequest`).
     """
+
+    requestFactory = BoundedRequest
 
     def __init__(
         self,
@@ -117,6 +139,9 @@ class SnorkySite(Site):
                 File(os.path.join(STATIC_DIR, "snorky.js"), "text/javascript"),
             )
         super().__init__(root, reactor=reactor)
+        self.max_body_size = max(
+            options.backend_max_body_size, options.sockjs.max_message_size
+        )
 
 
 class PortService(Service):

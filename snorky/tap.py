@@ -243,11 +243,13 @@ def build(options: Mapping[str, Any], out: Any = None) -> MultiService:
             file=out,
             flush=True,
         )
+    try:
+        transports = server_options(options, key)
+    except ValueError as e:
+        raise ConfigError("bad transport option: {}".format(e)) from None
     top = SnorkyService()
     try:
-        make_service(registries, specs, server_options(options, key)).setServiceParent(
-            top
-        )
+        make_service(registries, specs, transports).setServiceParent(top)
     except PortSpecError as e:
         raise ConfigError(str(e)) from None
     return top

@@ -207,6 +207,12 @@ class BuildTests(TestCase):
                     'kind = "psychic"\n')
         self.assertConfigError(("--config", path), "bad --config", "psychic")
 
+    def test_bad_transport_option(self):
+        """
+        A transport option out of range stops start-up naming it.
+        """
+        self.assertConfigError(("--max-connections", "0"), "bad transport option")
+
     def test_make_service_exits_with_one_line(self):
         """
         The twistd entry point turns a configuration error into SystemExit
