@@ -1,6 +1,7 @@
 """
 The introductory example of Snorky's product description, ``MyChatService``,
-exactly as written there and imported from ``snorky``, driven through a
+exactly as written there (in ``examples/intro_chat.py``) and importing
+from ``snorky``, driven through a
 :class:`~snorky.ServiceRegistry`.
 """
 
@@ -9,28 +10,10 @@ import json
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import TestCase
 
-from snorky import RPCService, ServiceRegistry, rpc_command
+from examples.intro_chat import MyChatService
+from snorky import ServiceRegistry
 from snorky.services.pubsub import PubSubService
 from test.helpers import RecordingClient
-
-
-# The class below is the introductory example verbatim; keep it that way.
-class MyChatService(RPCService):
-    def __init__(self, name):
-        super().__init__(name)
-        self.clients = set()
-
-    @rpc_command
-    def join(self, req):
-        self.clients.add(req.client)
-
-    @rpc_command
-    def send_message(self, req, body):
-        for client in self.clients:
-            self.send_message_to(client, {"type": "chatMessage", "body": body})
-
-    def client_disconnected(self, client):
-        self.clients.remove(client)
 
 
 class IntroExampleTests(TestCase):

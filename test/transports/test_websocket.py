@@ -26,7 +26,8 @@ from twisted.web.resource import Resource
 from twisted.web.server import Site
 from twisted.web.static import Data
 
-from snorky import RPCService, Service, ServiceRegistry, rpc_command
+from snorky import Service, ServiceRegistry
+from examples.intro_chat import MyChatService
 from snorky.client import Client
 from snorky.services.echo import EchoService
 from snorky.services.pubsub import PubSubService
@@ -36,28 +37,6 @@ from snorky.transports.websocket import (
     WebSocketOptions,
     websocket_resource,
 )
-
-
-class MyChatService(RPCService):
-    """
-    The introductory example of Snorky's product description, unchanged.
-    """
-
-    def __init__(self, name):
-        super().__init__(name)
-        self.clients = set()
-
-    @rpc_command
-    def join(self, req):
-        self.clients.add(req.client)
-
-    @rpc_command
-    def send_message(self, req, body):
-        for client in self.clients:
-            self.send_message_to(client, {"type": "chatMessage", "body": body})
-
-    def client_disconnected(self, client):
-        self.clients.remove(client)
 
 
 class PresenceService(Service):
