@@ -26,7 +26,7 @@ __all__ = [
 ONE_YEAR = 365 * 24 * 3600
 
 _NOT_CACHED = b"no-store, no-cache, no-transform, must-revalidate, max-age=0"
-_COOKIE_VALUE = re.compile(rb"^[A-Za-z0-9._~-]{1,128}$")
+_COOKIE_VALUE = re.compile(rb"[A-Za-z0-9._~-]{1,128}")
 
 
 def set_content_type(request: IRequest, content_type: bytes) -> None:
@@ -73,7 +73,7 @@ def set_session_cookie(request: IRequest) -> None:
     one, so that load balancers can keep a session on one server.
     """
     value = request.getCookie(b"JSESSIONID")
-    if not value or not _COOKIE_VALUE.match(value):
+    if not value or not _COOKIE_VALUE.fullmatch(value):
         value = b"dummy"
     request.addCookie(b"JSESSIONID", value, path=b"/")
 

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 #: The names the page is served under; the client may put its version in.
-IFRAME_NAME = re.compile(rb"^iframe[0-9a-z._-]*\.html$")
+IFRAME_NAME = re.compile(rb"iframe[0-9a-z._-]*\.html")
 #: Where the local copy of sockjs-client is served, under the endpoint.
 CLIENT_FILE_NAME = b"sockjs.min.js"
 # sockjs.min.js 1.x is about 60 KB; more is surely the wrong file.

@@ -135,7 +135,7 @@ class SockJSResource(Resource):
             if request.method == b"OPTIONS":
                 return preflight(request, b"OPTIONS, GET", self.reactor)
             return self._static(request, lambda r: info(r, self.options))
-        if IFRAME_NAME.match(name):
+        if IFRAME_NAME.fullmatch(name):
             page = self._iframe_page(request)
             return self._static(request, lambda r: page.render(r, self.reactor))
         if name == b"websocket":

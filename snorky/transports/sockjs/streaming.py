@@ -39,7 +39,7 @@ _HTMLFILE_HEAD = """<!doctype html>
   </script>
 """
 
-_CALLBACK = re.compile(r"^[a-zA-Z0-9_.-]{1,32}$")
+_CALLBACK = re.compile(r"[a-zA-Z0-9_.-]{1,32}")
 
 
 def callback_of(request: IRequest) -> Union[str, bytes]:
@@ -51,7 +51,7 @@ def callback_of(request: IRequest) -> Union[str, bytes]:
     if not values:
         return error(request, 500, '"callback" parameter required')
     callback = values[0].decode("utf-8", "replace")
-    if not _CALLBACK.match(callback):
+    if not _CALLBACK.fullmatch(callback):
         return error(request, 500, 'invalid "callback" parameter')
     return callback
 

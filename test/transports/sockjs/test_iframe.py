@@ -36,7 +36,8 @@ class IframeTests(TestCase):
         Names that merely resemble the page are ``404``.
         """
         stub = SiteStub(HandlerLog())
-        for name in [b"/iframe.htm", b"/iframe", b"/IFRAME.HTML", b"/iframe-/.html"]:
+        for name in [b"/iframe.htm", b"/iframe", b"/IFRAME.HTML", b"/iframe-/.html",
+                     b"/iframe.html%0A"]:
             self.assertEqual(stub.request(b"GET", name).status, 404, name)
 
     def test_not_modified(self):

@@ -99,7 +99,7 @@ class StreamingTests(TestCase):
         response = self.stub.request(b"GET", b"/0/sid/htmlfile")
         self.assertEqual(response.status, 500)
         self.assertIn(b'"callback" parameter required', response.body)
-        for callback in [b"%20", b"*", b"abc(", b"abc%28", b"a" * 33]:
+        for callback in [b"%20", b"*", b"abc(", b"abc%28", b"abc%0A", b"a" * 33]:
             response = self.stub.request(b"GET", b"/0/sid/htmlfile?c=" + callback)
             self.assertEqual(response.status, 500)
             self.assertIn(b'invalid "callback" parameter', response.body)
