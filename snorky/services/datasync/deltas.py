@@ -22,14 +22,14 @@ __all__ = [
 
 class Delta:
     """
-    A change to one item of a model.
+    A change to one item of a model. Its class attribute ``type`` is its
+    type on the wire (``"insert"``, ``"update"`` or ``"delete"``).
 
     :ivar model: the name of the model that changed.
     """
 
     __slots__ = ("model",)
 
-    #: The ``type`` of this delta on the wire.
     type = ""
 
     def __init__(self, model: str) -> None:
