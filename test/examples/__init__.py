@@ -1,0 +1,1 @@
+"""Tests for the runnable examples in examples/."""
