@@ -1,0 +1,156 @@
+/*
+ * The Players example's page: a live list of players with Knockout and
+ * snorky.js.
+ *
+ * The list comes from GET /api/players with the header "X-Snorky:
+ * Subscribe"; the answer carries a DataSync subscription token, which the
+ * page acquires. From then on every change anyone commits arrives as a
+ * delta and updates the list in place. Changes made here go through the
+ * REST API only: they show on this page the same way as on every other,
+ * through their deltas.
+ */
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("config").textContent);
+  const params = new URLSearchParams(location.search);
+  const useSockJS = params.get("transport") === "sockjs";
+  const RETRY_MS = 2000;
+
+  async function api(method, path, body) {
+    const response = await fetch(path, {
+      method: method,
+      headers: body === undefined ? {} : {"Content-Type": "application/json"},
+      body: body === undefined ? undefined : JSON.stringify(body)
+    });
+    const data = await response.json();
+    if (!response.ok) {
+      throw new Error(data.error || response.statusText);
+    }
+    return data;
+  }
+
+  // What the list holds for each player: its data and the rename field.
+  function row(player) {
+    return {
+      id: player.id,
+      name: player.name,
+      color: player.color,
+      draftName: ko.observable(player.name)
+    };
+  }
+
+  function PlayersPage() {
+    const vm = this;
+    vm.colors = config.colors;
+    vm.players = ko.observableArray();
+    vm.filter = ko.observable(config.colors.indexOf(params.get("color")) === -1
+                              ? undefined : params.get("color"));
+    vm.status = ko.observable("connecting");
+    vm.error = ko.observable("");
+    vm.newName = ko.observable("");
+    vm.newColor = ko.observable(config.colors[0]);
+    vm.transport = useSockJS ? "SockJS" : "WebSocket";
+    vm.otherTransport = useSockJS ? "WebSocket" : "SockJS";
+    vm.otherTransportUrl = ko.pureComputed(() => {
+      const other = new URLSearchParams(location.search);
+      if (useSockJS) {
+        other.delete("transport");
+      } else {
+        other.set("transport", "sockjs");
+      }
+      if (vm.filter()) {
+        other.set("color", vm.filter());
+      } else {
+        other.delete("color");
+      }
+      return "?" + other.toString();
+    });
+
+    const snorky = useSockJS
+      ? new Snorky(SockJS, config.sockjsUrl, {datasync: Snorky.DataSync})
+      : new Snorky(WebSocket, config.websocketUrl, {datasync: Snorky.DataSync});
+    const datasync = snorky.services.datasync;
+    snorky.connected.add(() => vm.status("online"));
+    snorky.disconnected.add(() => vm.status("offline"));
+    snorky.reconnecting.add(() => vm.status("reconnecting"));
+
+    const processor = new Snorky.DataSync.CollectionDeltaProcessor({
+      Player: new Snorky.DataSync.KnockoutCollection(vm.players, {transformItem: row})
+    });
+    datasync.deltaReceived.add(processor.processDelta, processor);
+
+    let token = null;
+    let loading = Promise.resolve();
+    let retry = null;
+
+    // Replace the list and the subscription with those of the current
+    // filter. The old subscription is cancelled first: once that is
+    // answered no delta of it can arrive, and none of the new one arrives
+    // before it is acquired, so no delta lands on the wrong list.
+    async function load() {
+      const old = token;
+      token = null;
+      if (old !== null) {
+        await datasync.cancelSubscription({token: old}).then(null, () => {});
+      }
+      const color = vm.filter();
+      const response = await fetch(
+        "/api/players" + (color ? "?color=" + encodeURIComponent(color) : ""),
+        {headers: {"X-Snorky": "Subscribe"}});
+      const data = await response.json();
+      if (!response.ok) {
+        throw new Error(data.error || response.statusText);
+      }
+      vm.players(data.map(row));
+      token = response.headers.get("X-Subscription-Token");
+      await datasync.acquireSubscription({token: token});
+      vm.error("");
+    }
+
+    function reload() {
+      clearTimeout(retry);
+      loading = loading.then(load).then(null, (err) => {
+        vm.error("Could not load the players: " + err.message + " (retrying)");
+        retry = setTimeout(reload, RETRY_MS);
+      });
+    }
+
+    // After a long disconnection or a Snorky restart the subscription is
+    // gone: fetch the list again, with a new one.
+    datasync.subscriptionExpired.add(reload);
+
+    vm.filter.subscribe((color) => {
+      const url = new URL(location.href);
+      if (color) {
+        url.searchParams.set("color", color);
+      } else {
+        url.searchParams.delete("color");
+      }
+      history.replaceState(null, "", url);
+      reload();
+    });
+
+    function report(promise) {
+      promise.then(() => vm.error(""), (err) => vm.error(err.message));
+    }
+
+    vm.add = () => {
+      report(api("POST", "/api/players", {name: vm.newName().trim(), color: vm.newColor()})
+        .then(() => vm.newName("")));
+    };
+    vm.rename = (player) => {
+      report(api("PUT", "/api/players/" + player.id, {name: player.draftName().trim()}));
+    };
+    vm.recolor = (player, event) => {
+      report(api("PUT", "/api/players/" + player.id, {color: event.target.value}));
+    };
+    vm.remove = (player) => {
+      report(api("DELETE", "/api/players/" + player.id));
+    };
+
+    reload();
+  }
+
+  ko.applyBindings(new PlayersPage());
+})();

@@ -1,0 +1,138 @@
+"""
+Tests for examples.players.server: the whole Players example, started on
+loopback ports, used over HTTP and from headless Chromium.
+"""
+
+import json
+import os
+import shutil
+from typing import Any, List
+from urllib.parse import urlsplit
+
+import treq
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.protocol import ProcessProtocol
+from twisted.python.failure import Failure
+from twisted.trial.unittest import TestCase
+from twisted.web.client import Agent, HTTPConnectionPool
+from treq.client import HTTPClient
+
+from examples.players.server import PlayersExample
+from examples.players.store import PlayerStore
+
+DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser.js")
+#: Seconds the browser run may take before it is killed.
+BROWSER_TIMEOUT = 90.0
+
+
+class _Browser(ProcessProtocol):
+    """
+    Runs browser.js: restarts the example when asked, collects the output;
+    :attr:`ended` fires with the exit code.
+    """
+
+    def __init__(self, restart: Any) -> None:
+        self.restart = restart
+        self.output: List[bytes] = []
+        self.ended: Deferred = Deferred()
+        self._buffer = b""
+
+    def outReceived(self, data: bytes) -> None:
+        self.output.append(data)
+        self._buffer += data
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            if line == b"RESTART":
+                ensureDeferred(self.restart()).addCallbacks(
+                    lambda _: self.transport.write(b"RESTARTED\n"),
+                    lambda f: self.transport.write(
+                        "failed: {}\n".format(f.getErrorMessage()).encode("utf-8")
+                    ),
+                )
+
+    def errReceived(self, data: bytes) -> None:
+        self.output.append(data)
+
+    def processEnded(self, reason: Failure) -> None:
+        self.ended.callback(reason.value.exitCode)
+
+
+class PlayersExampleTests(TestCase):
+    """
+    The Players example as a newcomer runs it.
+    """
+
+    timeout = 120
+
+    async def start(self) -> PlayersExample:
+        example = PlayersExample(reactor, db_path=self.mktemp())
+        self.addCleanup(lambda: example.stop())
+        await example.start(web_port=0, snorky_port=0)
+        return example
+
+    def test_page_and_api(self) -> Any:
+        """
+        The page names Snorky's snorky.js, the libraries it loads are
+        served, and the API lists the sample players with a subscription
+        token when asked.
+        """
+
+        async def check() -> None:
+            example = await self.start()
+            pool = HTTPConnectionPool(reactor, persistent=False)
+            http = HTTPClient(Agent(reactor, pool=pool))
+            page = await treq.text_content(await http.get(example.page_url))
+            snorky = urlsplit(example.web.websocket_url).netloc
+            self.assertIn('src="http://{}/snorky.js"'.format(snorky), page)
+            for path in ["lib/knockout.js", "lib/sockjs.js", "lib/snorky-knockout.js",
+                         "static/players.js"]:
+                response = await http.get(example.page_url + path)
+                await treq.content(response)
+                self.assertEqual(response.code, 200, path)
+            response = await http.get(
+                example.page_url + "api/players", headers={"X-Snorky": "Subscribe"}
+            )
+            players = json.loads(await treq.content(response))
+            self.assertEqual([p["name"] for p in players], ["Alice", "Bob", "Carol"])
+            token = response.headers.getRawHeaders("X-Subscription-Token")
+            self.assertEqual(len(token[0]), 43)
+
+        return ensureDeferred(check())
+
+    def test_players_in_browser(self) -> Any:
+        """
+        Changes made in one page show in another within a second, in and
+        out of a colour filter, over WebSocket and over SockJS, and a page
+        open across a restart catches up (browser.js checks each step).
+        """
+        return ensureDeferred(self._scenario())
+
+    async def _scenario(self) -> None:
+        example = await self.start()
+        ports = (
+            urlsplit(example.page_url).port,
+            urlsplit(example.web.websocket_url).port,
+        )
+        transports = iter(["websocket", "sockjs"])
+
+        async def restart() -> None:
+            await example.stop()
+            store = PlayerStore(example.db_path)
+            store.create("Dave " + next(transports), "red")
+            store.close()
+            await example.start(*ports)
+
+        node = shutil.which("node")
+        self.assertIsNotNone(node, "node is needed for this test")
+        browser = _Browser(restart)
+        process = reactor.spawnProcess(
+            browser, node, [node, DRIVER, example.page_url], env=os.environ.copy()
+        )
+        killer = reactor.callLater(BROWSER_TIMEOUT, process.signalProcess, "KILL")
+        code = await browser.ended
+        if killer.active():
+            killer.cancel()
+        output = b"".join(browser.output).decode("utf-8", "replace")
+        self.assertEqual(code, 0, output)
+        self.assertIn("ok ", output)
