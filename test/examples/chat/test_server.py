@@ -5,7 +5,7 @@ loopback ports and used from headless Chromium.
 
 import os
 import shutil
-from typing import Any, List
+from typing import Any
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, ensureDeferred
@@ -15,6 +15,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 from examples.chat.server import ChatExample
+from test.test_twistd import KEY, free_port, run_twistd, wait_listening
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -23,17 +24,18 @@ DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser.js")
 BROWSER_TIMEOUT = 60.0
 
 
-class _Output(ProcessProtocol):
+class _Exit(ProcessProtocol):
     """
-    Collects a process's output; :attr:`ended` fires with its exit code.
+    Collects a process's output; :attr:`ended` fires with its exit code
+    (``None`` if a signal ended it).
     """
 
     def __init__(self) -> None:
-        self.output: List[bytes] = []
+        self.output = b""
         self.ended: Deferred = Deferred()
 
     def outReceived(self, data: bytes) -> None:
-        self.output.append(data)
+        self.output += data
 
     errReceived = outReceived
 
@@ -46,35 +48,40 @@ class ChatExampleBrowserTests(TestCase):
     The chat example in a real browser.
     """
 
-    def test_chat_in_browser(self) -> None:
+    async def drive_browser(self, page_url: str) -> None:
         """
-        Two tabs of one user and a tab of another see each other's presence
-        once per user, exchange messages, share read marks, and see a
-        closed tab's user leave (the script browser.js checks each step).
+        Run browser.js on *page_url* and check that it passed.
         """
-        return ensureDeferred(self._scenario())
-
-    async def _scenario(self) -> None:
-        example = ChatExample(reactor)
-        self.addCleanup(example.stop)
-        await example.start(web_port=0, snorky_port=0)
-
         node = shutil.which("node")
         self.assertIsNotNone(node, "node is needed to drive the browser")
-        output = _Output()
+        output = _Exit()
         process = reactor.spawnProcess(
-            output, node, [node, DRIVER, example.page_url], env=dict(os.environ), path=ROOT
+            output, node, [node, DRIVER, page_url], env=dict(os.environ), path=ROOT
         )
         killer = reactor.callLater(BROWSER_TIMEOUT, process.signalProcess, "KILL")
         code = await output.ended
         timed_out = not killer.active()
         if not timed_out:
             killer.cancel()
-        text = b"".join(output.output).decode("utf-8", "replace")
+        text = output.output.decode("utf-8", "replace")
         self.assertFalse(timed_out, "browser run killed after {} s:\n{}".format(
             BROWSER_TIMEOUT, text))
         self.assertEqual((code, text.strip().splitlines()[-1:]), (0, ["ok"]), text)
-        # Once the browser is gone, nothing of its connections remains.
+
+    def test_chat_in_browser(self) -> None:
+        """
+        Two tabs of one user and a tab of another see each other's presence
+        once per user, exchange messages, share read marks, and see a
+        closed tab's user leave (the script browser.js checks each step);
+        afterwards nothing of the browser's connections remains.
+        """
+        return ensureDeferred(self._in_process())
+
+    async def _in_process(self) -> None:
+        example = ChatExample(reactor)
+        self.addCleanup(example.stop)
+        await example.start(web_port=0, snorky_port=0)
+        await self.drive_browser(example.page_url)
         assert example.registries is not None
         chat: Any = example.registries["frontend"].services["chat"]
         for _ in range(500):
@@ -82,3 +89,36 @@ class ChatExampleBrowserTests(TestCase):
                 break
             await deferLater(reactor, 0.01)
         self.assertEqual((chat.memberships, chat.channels), ({}, {}))
+
+    def test_with_twistd_default_app(self) -> None:
+        """
+        The example works the same against ``twistd -n snorky`` serving
+        the default app.
+        """
+        return ensureDeferred(self._with_twistd())
+
+    async def _with_twistd(self) -> None:
+        ws_port, http_port = free_port(), free_port()
+        twistd = run_twistd([
+            "snorky",
+            "--ports", "frontend:websocket:tcp:{}:interface=127.0.0.1".format(ws_port),
+            "--ports", "backend:http:tcp:{}:interface=127.0.0.1".format(http_port),
+            "--backend-key", KEY,
+        ])
+        self.addCleanup(self._kill, twistd)
+        await wait_listening(ws_port, twistd)
+        await wait_listening(http_port, twistd)
+        example = ChatExample(reactor)
+        self.addCleanup(example.stop)
+        await example.start(
+            web_port=0,
+            snorky_url="ws://127.0.0.1:{}/ws".format(ws_port),
+            backend_url="http://127.0.0.1:{}/backend".format(http_port),
+            backend_key=KEY,
+        )
+        await self.drive_browser(example.page_url)
+
+    def _kill(self, twistd: Any) -> Deferred:
+        if not twistd.ended.called:
+            twistd.transport.signalProcess("KILL")
+        return twistd.ended
