@@ -17,7 +17,7 @@ from snorky.services.cursors import CursorsService
 from snorky.services.identity import IdentityService
 from snorky.services.messaging import MessagingService
 from snorky.transports.websocket import SnorkyWebSocketFactory, WebSocketOptions
-from test.wsclient import WSTestClient, connect, drain
+from test.wsclient import WSTestClient, connect
 
 ALICE = {"id": 1, "name": "alice"}
 BOB = {"id": 2, "name": "bob"}
@@ -175,7 +175,7 @@ class ChatIntegrationTests(TestCase):
         await self.wait_for(lambda: len(self.chat.memberships) == 1, "alice1 gone")
         reply, echoed = await self.call(alice2, "chat", "send", channel="room", body="bye")
         self.assertEqual([m["type"] for m in echoed], ["message"])
-        self.assertEqual(drain(alice2.messages), [])
+        self.assertEqual(list(alice2.messages.pending), [])
 
         await alice2.close()
         await self.wait_for(lambda: not any(self._identities_held()), "alice2 gone")
