@@ -106,6 +106,9 @@
       const args = arguments;
       // Listeners added or removed by a listener take effect next time.
       const bindings = this._bindings.slice();
+      if (bindings.length === 0) {
+        return;
+      }
       Signal.wrapDispatch(() => {
         for (const binding of bindings) {
           if (binding.once) {

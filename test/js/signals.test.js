@@ -99,3 +99,9 @@ test("wrapDispatch runs around the listeners of every dispatch", (t) => {
 test("a listener that is not a function is refused", () => {
   assert.throws(() => new Signal().add("nope"), TypeError);
 });
+
+test("a dispatch without listeners does not run wrapDispatch (no digest for nothing)", (t) => {
+  const wrap = t.mock.method(Signal, "wrapDispatch", (run) => run());
+  new Signal().dispatch("ignored");
+  assert.equal(wrap.mock.callCount(), 0);
+});
