@@ -84,7 +84,7 @@ class ChatWeb:
             return None
         try:
             return json.loads(request.content.read())
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
     @app.route("/", methods=["GET"])
