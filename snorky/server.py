@@ -40,8 +40,11 @@ from snorky.transports.websocket import (
 
 __all__ = ["ServerOptions", "ListenError", "SnorkySite", "PortService", "make_service"]
 
-#: Where snorky.js lives; served at ``/snorky.js`` by browser-facing ports.
+#: Where snorky.js lives; browser-facing ports serve its scripts at the root.
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+
+#: The JavaScript client and its AngularJS and Knockout adapters.
+SCRIPTS = ("snorky.js", "snorky-angular.js", "snorky-knockout.js")
 
 
 def _sockjs_options() -> Any:
@@ -92,8 +95,9 @@ class BoundedRequest(Request):
 class SnorkySite(Site):
     """
     A ``twisted.web`` site serving one registry: ``/ws`` (WebSocket),
-    ``/sockjs`` (SockJS), ``/backend`` (HTTP backend API) and
-    ``/snorky.js``, as the port's protocols ask.
+    ``/sockjs`` (SockJS), ``/backend`` (HTTP backend API) and the
+    JavaScript client (``/snorky.js``, ``/snorky-angular.js``,
+    ``/snorky-knockout.js``), as the port's protocols ask.
 
     :ivar closers: callables returning Deferreds that close the clients of
         each transport, for an orderly shutdown.
@@ -134,10 +138,11 @@ class SnorkySite(Site):
             )
             root.putChild(b"backend", backend_resource(registry, backend, reactor))
         if "websocket" in protocols or "sockjs" in protocols:
-            root.putChild(
-                b"snorky.js",
-                File(os.path.join(STATIC_DIR, "snorky.js"), "text/javascript"),
-            )
+            for name in SCRIPTS:
+                root.putChild(
+                    name.encode("ascii"),
+                    File(os.path.join(STATIC_DIR, name), "text/javascript"),
+                )
         super().__init__(root, reactor=reactor)
         self.max_body_size = max(
             options.backend_max_body_size, options.sockjs.max_message_size
