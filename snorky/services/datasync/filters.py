@@ -50,6 +50,12 @@ class InvalidFilter(ValueError):
     """
 
 
+def _show(value: Any) -> str:
+    # Error texts quote the offending part, but never at unbounded length.
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 class _Constant:
     """
     The key of a JSON constant that Python would confuse with a number
@@ -119,7 +125,7 @@ def _split_path(path: Any) -> Tuple[str, ...]:
         raise InvalidFilter("field must be a string")
     names = tuple(path.split("."))
     if not all(names):
-        raise InvalidFilter("field {!r} has an empty part".format(path))
+        raise InvalidFilter("field {} has an empty part".format(_show(path)))
     return names
 
 
@@ -189,7 +195,7 @@ class CompiledFilter:
 def _value_key(value: Any) -> Hashable:
     key = json_key(value)
     if key is None:
-        raise InvalidFilter("value {!r} is not a JSON value".format(value))
+        raise InvalidFilter("value {} is not a JSON value".format(_show(value)))
     return key
 
 
@@ -296,9 +302,9 @@ class _Compiler:
                 raise InvalidFilter('"not" takes one filter')
             return _negation(self.compile(args[0], depth + 1))
         if op not in _ORDERINGS and op not in ("==", "!=", "in"):
-            raise InvalidFilter("unknown operator {!r}".format(op))
+            raise InvalidFilter("unknown operator {}".format(_show(op)))
         if len(args) != 2:
-            raise InvalidFilter("{!r} takes a field and a value".format(op))
+            raise InvalidFilter("{} takes a field and a value".format(_show(op)))
         get = field_getter(args[0])
         value = args[1]
         if op == "==":

@@ -155,8 +155,17 @@ class DataSyncService(RPCService):
         while token_lookup_key(token) in self.subscriptions:
             token = new_token()
         subscription = Subscription(token, prepared)
-        for item in prepared:
-            item.dealer.add_subscription_item(item)
+        added: List[SubscriptionItem] = []
+        try:
+            for item in prepared:
+                item.dealer.add_subscription_item(item)
+                added.append(item)
+        except Exception:
+            # A failing (custom) dealer must not leave half a subscription
+            # in the other indexes.
+            for item in added:
+                item.dealer.remove_subscription_item(item)
+            raise
         self.subscriptions[token_lookup_key(token)] = subscription
         subscription.timer = self.reactor.callLater(
             timeout, self.cancel, subscription

@@ -203,6 +203,12 @@ class ValidationTests(TestCase):
         for query in bad:
             self.assertRaises(InvalidFilter, compile_filter, query)
 
+    def test_reason_is_short(self):
+        """The reason quotes the offending part, shortened."""
+        e = self.assertRaises(InvalidFilter, compile_filter, ["x" * 1000, "a", 1])
+        self.assertLess(len(str(e)), 80)
+        self.assertIn("unknown operator 'xxx", str(e))
+
     def test_depth_limit(self):
         """Filters nested deeper than MAX_FILTER_DEPTH are rejected."""
         query = ["==", "a", 1]

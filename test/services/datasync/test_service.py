@@ -487,6 +487,34 @@ class RoutingTests(TestCase):
         self.assertEqual(len(self.flushLoggedErrors(KeyError)), 1)
 
 
+class FailingIndexTests(TestCase):
+    """
+    A dealer whose index fails does not leave half a subscription behind.
+    """
+
+    def test_add_fails(self):
+        """If a dealer fails to add an item, items added before are removed."""
+
+        class Refusing(BroadcastDealer):
+            model = "Player"
+
+            def add_subscription_item(self, item):
+                raise RuntimeError("index full")
+
+        h = Harness(dealers=[AllPlayers, PlayerById, Refusing])
+        answer = h.backend_call(
+            "authorizeSubscription",
+            items=[
+                {"dealer": "AllPlayers", "query": None},
+                {"dealer": "PlayerById", "query": 1},
+                {"dealer": "Refusing", "query": None},
+            ],
+        )
+        self.assertEqual(answer["message"], "Internal error")
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        h.assert_empty(self)
+
+
 class GracePeriodTests(TestCase):
     """
     A subscription outlives its holder's connection for the grace period.

@@ -1,0 +1,160 @@
+// Load generator for bench/fanout.py: many WebSocket subscribers (package
+// "ws") on one Node.js process, which count the DataSync deltas they receive
+// and measure publish-to-receipt latency. Driven by bench/fanout.py through
+// stdin/stdout, one JSON object per line; not meant to be run by hand.
+//
+//   node bench/fanout_client.js --url ws://127.0.0.1:PORT/ws --tokens FILE
+//   node bench/fanout_client.js --url ws://127.0.0.1:PORT/ws --idle N
+//
+// With --tokens, each connection acquires one token of the JSON array in
+// FILE; with --idle, N connections are opened and do nothing. Once every
+// connection is ready it prints {"event": "ready"}. Each delta's data is
+// {"p": phase, "s": sequence number, "t": publish time in ms since the
+// epoch}. On the line "report" it prints the counts per phase; on "exit" it
+// closes every connection and exits.
+
+"use strict";
+
+const fs = require("fs");
+const readline = require("readline");
+const { performance } = require("perf_hooks");
+const WebSocket = require("ws");
+
+const BUCKETS_PER_MS = 10;
+const MAX_BUCKET = 100000 * BUCKETS_PER_MS; // 100 s
+
+function parseArgs(argv) {
+  const args = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    args[argv[i].replace(/^--/, "")] = argv[i + 1];
+  }
+  return args;
+}
+
+function emit(obj) {
+  process.stdout.write(JSON.stringify(obj) + "\n");
+}
+
+function now() {
+  return performance.timeOrigin + performance.now();
+}
+
+class Phase {
+  constructor() {
+    this.received = 0;
+    this.gaps = 0;
+    this.duplicates = 0;
+    this.first = Infinity;
+    this.last = 0;
+    this.histogram = new Uint32Array(MAX_BUCKET + 1);
+  }
+
+  record(latencyMs, at) {
+    this.received += 1;
+    if (at < this.first) this.first = at;
+    if (at > this.last) this.last = at;
+    const bucket = Math.min(MAX_BUCKET, Math.max(0, Math.floor(latencyMs * BUCKETS_PER_MS)));
+    this.histogram[bucket] += 1;
+  }
+
+  percentile(fraction) {
+    const wanted = Math.ceil(this.received * fraction);
+    let seen = 0;
+    for (let bucket = 0; bucket <= MAX_BUCKET; bucket++) {
+      seen += this.histogram[bucket];
+      if (seen >= wanted && seen > 0) return (bucket + 1) / BUCKETS_PER_MS;
+    }
+    return null;
+  }
+
+  summary() {
+    return {
+      received: this.received,
+      gaps: this.gaps,
+      duplicates: this.duplicates,
+      seconds: this.received ? (this.last - this.first) / 1000 : 0,
+      p50_ms: this.percentile(0.5),
+      p99_ms: this.percentile(0.99),
+      max_ms: this.percentile(1),
+    };
+  }
+}
+
+function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const tokens = args.tokens ? JSON.parse(fs.readFileSync(args.tokens, "utf8")) : null;
+  const count = tokens ? tokens.length : parseInt(args.idle, 10);
+  const phases = new Map();
+  const sockets = [];
+  let ready = 0;
+  let closedEarly = 0;
+  let errors = 0;
+  let exiting = false;
+
+  function phase(name) {
+    let found = phases.get(name);
+    if (!found) {
+      found = new Phase();
+      phases.set(name, found);
+    }
+    return found;
+  }
+
+  function becameReady() {
+    ready += 1;
+    if (ready === count) emit({ event: "ready", connections: count });
+  }
+
+  for (let i = 0; i < count; i++) {
+    const ws = new WebSocket(args.url, { perMessageDeflate: false });
+    const expected = new Map(); // phase -> next sequence number
+    sockets.push(ws);
+    ws.on("open", () => {
+      if (!tokens) {
+        becameReady();
+        return;
+      }
+      ws.send(JSON.stringify({
+        service: "datasync",
+        message: { command: "acquireSubscription", params: { token: tokens[i] }, callId: 1 },
+      }));
+    });
+    ws.on("message", (raw) => {
+      const at = now();
+      const message = JSON.parse(raw).message;
+      if (message.type === "response") {
+        becameReady();
+        return;
+      }
+      if (message.type !== "delta") {
+        emit({ event: "unexpected", message });
+        return;
+      }
+      const data = message.delta.data;
+      const stats = phase(data.p);
+      const next = expected.has(data.p) ? expected.get(data.p) : 0;
+      if (data.s > next) stats.gaps += data.s - next;
+      if (data.s < next) stats.duplicates += 1;
+      expected.set(data.p, Math.max(next, data.s + 1));
+      stats.record(at - data.t, at);
+    });
+    ws.on("error", () => { errors += 1; });
+    ws.on("close", () => { if (!exiting) closedEarly += 1; });
+  }
+
+  const input = readline.createInterface({ input: process.stdin });
+  input.on("line", (line) => {
+    if (line === "report") {
+      const report = {};
+      for (const [name, stats] of phases) report[name] = stats.summary();
+      emit({ event: "report", phases: report, closed_early: closedEarly, errors });
+    } else if (line === "exit") {
+      exiting = true;
+      for (const ws of sockets) ws.terminate();
+      process.exit(0);
+    }
+  });
+  input.on("close", () => process.exit(0));
+}
+
+main();
