@@ -5,7 +5,7 @@ import math
 import re
 from typing import Any, Tuple, Union
 
-__all__ = ["EnvelopeError", "encode", "decode_envelope"]
+__all__ = ["EnvelopeError", "canonical_json", "encode", "decode_envelope"]
 
 _encoder = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False
@@ -29,6 +29,14 @@ def encode(obj: Any) -> bytes:
         return _encoder.encode(obj).encode("utf-8")
     except RecursionError:
         raise ValueError("Nested too deeply to encode") from None
+
+
+def canonical_json(value: Any) -> str:
+    """
+    The canonical text of a JSON value: equal values (identities, channels,
+    documents) give equal keys, whatever the order of their object members.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _reject_constant(name: str) -> Any:

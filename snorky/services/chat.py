@@ -7,7 +7,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from snorky.client import Client
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
-from snorky.services.identity import json_key
+from snorky.envelopes import canonical_json
 
 __all__ = ["ChatService", "ChatChannel", "ChatMember"]
 
@@ -95,7 +95,7 @@ class ChatService(RPCService):
         identity = client.identity
         if identity is None:
             raise RPCError("Not authenticated")
-        key = json_key(channel)
+        key = canonical_json(channel)
         if len(key) > self.max_channel_length:
             raise RPCError("Channel name too long")
         joined = self.memberships.get(client, {})
@@ -107,7 +107,7 @@ class ChatService(RPCService):
         room = self.channels.get(key)
         if room is None:
             room = self.channels[key] = ChatChannel(channel)
-        identity_key = json_key(identity)
+        identity_key = canonical_json(identity)
         member = room.members.get(identity_key)
         arrived = member is None
         if arrived:
@@ -158,7 +158,7 @@ class ChatService(RPCService):
             self._leave(client, key)
 
     def _joined_key(self, client: Client, channel: Any) -> str:
-        key = json_key(channel)
+        key = canonical_json(channel)
         if key not in self.memberships.get(client, ()):
             raise RPCError("Not joined")
         return key

@@ -6,7 +6,7 @@ from typing import Any, Dict, Set
 from snorky.client import Client
 from snorky.envelopes import encode
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
-from snorky.services.identity import json_key
+from snorky.envelopes import canonical_json
 
 __all__ = ["CursorsService", "Cursor"]
 
@@ -119,7 +119,7 @@ class CursorsService(RPCService):
         client = req.client
         if client.identity is None:
             raise RPCError("Not authenticated")
-        key = json_key(document)
+        key = canonical_json(document)
         if len(key) > self.max_document_length:
             raise RPCError("Document name too long")
         joined = self.documents_by_client.get(client, {})
@@ -134,7 +134,7 @@ class CursorsService(RPCService):
 
     @rpc_command
     def leave(self, req: Request, document: Any) -> None:
-        key = json_key(document)
+        key = canonical_json(document)
         if key not in self.documents_by_client.get(req.client, ()):
             raise RPCError("Not joined")
         self._leave(req.client, key)
@@ -149,7 +149,7 @@ class CursorsService(RPCService):
         status: Any,
     ) -> int:
         client = req.client
-        key = json_key(document)
+        key = canonical_json(document)
         joined = self.documents_by_client.get(client, {})
         if key not in joined:
             raise RPCError("Not joined")

@@ -9,7 +9,6 @@ token to the page; the page calls ``authenticate`` on the frontend
 """
 
 import hashlib
-import json
 import secrets
 from typing import Any, Dict, Optional, Tuple
 
@@ -17,16 +16,8 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
 
-__all__ = ["IdentityService", "IdentityBackend", "json_key"]
+__all__ = ["IdentityService", "IdentityBackend"]
 
-
-def json_key(value: Any) -> str:
-    """
-    The canonical text of a JSON value: equal values (identities,
-    channels, documents) give equal keys, whatever the order of their
-    object members.
-    """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _digest(token: str) -> bytes:

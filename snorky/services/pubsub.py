@@ -1,17 +1,12 @@
 """`PubSubService` and `PubSubBackend`: publish/subscribe on channels."""
 
-import json
 from typing import Any, Dict, Set
 
 from snorky.client import Client
+from snorky.envelopes import canonical_json
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
 
 __all__ = ["PubSubService", "PubSubBackend"]
-
-
-def _channel_key(channel: Any) -> str:
-    # Channels may be any JSON value; equal values share one key.
-    return json.dumps(channel, sort_keys=True, separators=(",", ":"))
 
 
 class PubSubService(RPCService):
@@ -40,7 +35,7 @@ class PubSubService(RPCService):
         Deliver *message* to every subscriber of *channel*; the one place
         where messages leave this service.
         """
-        clients = self.subscribers.get(_channel_key(channel))
+        clients = self.subscribers.get(canonical_json(channel))
         if clients:
             self.send_message_to_clients(
                 clients, {"type": "message", "channel": channel, "message": message}
@@ -48,7 +43,7 @@ class PubSubService(RPCService):
 
     @rpc_command
     def subscribe(self, req: Request, channel: Any) -> None:
-        key = _channel_key(channel)
+        key = canonical_json(channel)
         channels = self.channels_by_client.get(req.client, ())
         if key in channels:
             raise RPCError("Already subscribed")
@@ -60,7 +55,7 @@ class PubSubService(RPCService):
 
     @rpc_command
     def unsubscribe(self, req: Request, channel: Any) -> None:
-        key = _channel_key(channel)
+        key = canonical_json(channel)
         channels = self.channels_by_client.get(req.client, set())
         if key not in channels:
             raise RPCError("Not subscribed")

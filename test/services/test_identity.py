@@ -4,7 +4,8 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
 from snorky import ServiceRegistry
-from snorky.services.identity import IdentityBackend, IdentityService, json_key
+from snorky.envelopes import canonical_json
+from snorky.services.identity import IdentityBackend, IdentityService
 from test.helpers import RecordingClient
 
 ALICE = {"id": 7, "name": "alice"}
@@ -12,21 +13,21 @@ ALICE = {"id": 7, "name": "alice"}
 
 class JsonKeyTests(TestCase):
     """
-    Tests for json_key.
+    Tests for canonical_json.
     """
 
     def test_member_order(self) -> None:
         """
         Objects with the same members in another order have the same key.
         """
-        self.assertEqual(json_key({"a": 1, "b": [2]}), json_key({"b": [2], "a": 1}))
+        self.assertEqual(canonical_json({"a": 1, "b": [2]}), canonical_json({"b": [2], "a": 1}))
 
     def test_distinct_values(self) -> None:
         """
         Values that differ, even only in type, have different keys.
         """
-        self.assertNotEqual(json_key("1"), json_key(1))
-        self.assertNotEqual(json_key([1, 2]), json_key([2, 1]))
+        self.assertNotEqual(canonical_json("1"), canonical_json(1))
+        self.assertNotEqual(canonical_json([1, 2]), canonical_json([2, 1]))
 
 
 class IdentityTests(TestCase):
