@@ -59,7 +59,8 @@ class CountingClient(Client):
 
 
 # name -> (dealer factory, query for subscription i, data for key i)
-CASES: Dict[str, Tuple[Callable[[], Dealer], Callable[[int], Any], Callable[[int], Any]]] = {
+Case = Tuple[Callable[[], Dealer], Callable[[int], Any], Callable[[int], Any]]
+CASES: Dict[str, Case] = {
     "broadcast": (
         lambda: BroadcastDealer(name="d", model="M"),
         lambda i: None,

@@ -80,7 +80,9 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the server exited with status {}".format(process.returncode))
+            raise RuntimeError(
+                "the server exited with status {}".format(process.returncode)
+            )
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
@@ -179,7 +181,9 @@ def publish_phase(
         sequence += batch
 
 
-def drain(generator: LoadGenerator, name: str, expected: int, timeout: float) -> Dict[str, Any]:
+def drain(
+    generator: LoadGenerator, name: str, expected: int, timeout: float
+) -> Dict[str, Any]:
     """
     Wait until phase *name* delivered *expected* deltas, or *timeout*.
     """
@@ -262,7 +266,8 @@ def main() -> None:
         subscribers = LoadGenerator(options.client_cpu, url, "--tokens", tokens_path)
         generators.append(subscribers)
         subscribers.read("ready", 120)
-        print("{} subscribers ready; {} s per phase".format(options.subscribers, options.seconds))
+        print("{} subscribers ready; {} s per phase".format(
+            options.subscribers, options.seconds))
         print("{:<28} {:>7} {:>10} {:>12} {:>9} {:>7} {:>7} {:>7} {:>5} {:>4}".format(
             "phase", "deltas", "deliveries", "deliveries/s", "server µs", "p50 ms",
             "p99 ms", "max ms", "lost", "dups"))
@@ -281,7 +286,8 @@ def main() -> None:
             phase = report["phases"].get(name, {"received": 0})
             received = phase["received"]
             seconds = phase.get("seconds") or float("nan")
-            print("{:<28} {:>7} {:>10} {:>12.0f} {:>9.2f} {:>7} {:>7} {:>7} {:>5} {:>4}".format(
+            row = "{:<28} {:>7} {:>10} {:>12.0f} {:>9.2f} {:>7} {:>7} {:>7} {:>5} {:>4}"
+            print(row.format(
                 label, published, received, received / seconds,
                 cpu / max(received, 1) * 1e6, phase.get("p50_ms"), phase.get("p99_ms"),
                 phase.get("max_ms"), expected - received, phase.get("duplicates", 0)),

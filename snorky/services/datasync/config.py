@@ -125,9 +125,8 @@ def dealers_from_config(config: Mapping[str, Any]) -> List[Dealer]:
         dealer = _dealer(entry, "datasync.dealers[{}]".format(index))
         if dealer.name in names:
             raise ValueError(
-                'datasync.dealers[{}]: the name "{}" is used by datasync.dealers[{}]'.format(
-                    index, dealer.name, names[dealer.name]
-                )
+                'datasync.dealers[{}]: the name "{}" is used by '
+                "datasync.dealers[{}]".format(index, dealer.name, names[dealer.name])
             )
         names[dealer.name] = index
         dealers.append(dealer)

@@ -290,7 +290,8 @@ class DataSyncService(RPCService):
 
     def _route(self, dealers: List[Dealer], delta: Delta) -> None:
         if not isinstance(delta, UpdateDelta):
-            self._deliver(self._match(dealers, delta.data), delta)  # type: ignore[attr-defined]
+            matched = self._match(dealers, delta.data)  # type: ignore[attr-defined]
+            self._deliver(matched, delta)
             return
         # Each subscription sees the update as its own view changes: an
         # item entering the view is an insert, one leaving it a delete.

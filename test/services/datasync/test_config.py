@@ -128,7 +128,9 @@ class LoadTests(TestCase):
     def test_load_dealers(self):
         """load_dealers reads the dealers of a TOML file."""
         dealers = load_dealers(self.write(EXAMPLE))
-        self.assertEqual([d.name for d in dealers], ["all_players", "player_by_team", "players"])
+        self.assertEqual(
+            [d.name for d in dealers], ["all_players", "player_by_team", "players"]
+        )
 
     def test_bad_toml(self):
         """A TOML syntax error is one line starting with the path."""
@@ -160,7 +162,9 @@ class ServicesFromConfigTests(TestCase):
         clock = Clock()
         frontend, backend = services_from_config(tomllib.loads(EXAMPLE), reactor=clock)
         self.assertEqual((frontend.name, backend.name), ("datasync", "datasync_backend"))
-        self.assertEqual(sorted(frontend.dealers), ["all_players", "player_by_team", "players"])
+        self.assertEqual(
+            sorted(frontend.dealers), ["all_players", "player_by_team", "players"]
+        )
         self.assertEqual((frontend.grace_period, frontend.max_buffer), (10, 50))
         self.assertIs(frontend.reactor, clock)
         self.assertIs(backend.frontend, frontend)
@@ -175,10 +179,22 @@ class ServicesFromConfigTests(TestCase):
     def test_bad_option(self):
         """An option of the wrong type or range is one clear line."""
         for text, expected in [
-            ("[datasync]\ngrace_period = -1", "datasync.grace_period: expected a number of at least 0"),
-            ("[datasync]\nmax_buffer = 1.5", "datasync.max_buffer: expected an integer of at least 0"),
-            ("[datasync]\nmax_buffer = true", "datasync.max_buffer: expected an integer of at least 0"),
-            ('[datasync]\ntimeout_interval = "1"', "datasync.timeout_interval: expected a number of at least 1"),
+            (
+                "[datasync]\ngrace_period = -1",
+                "datasync.grace_period: expected a number of at least 0",
+            ),
+            (
+                "[datasync]\nmax_buffer = 1.5",
+                "datasync.max_buffer: expected an integer of at least 0",
+            ),
+            (
+                "[datasync]\nmax_buffer = true",
+                "datasync.max_buffer: expected an integer of at least 0",
+            ),
+            (
+                '[datasync]\ntimeout_interval = "1"',
+                "datasync.timeout_interval: expected a number of at least 1",
+            ),
         ]:
             e = self.assertRaises(ValueError, services_from_config, tomllib.loads(text))
             self.assertEqual(str(e), expected)

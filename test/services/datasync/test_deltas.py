@@ -35,7 +35,12 @@ class ForJsonTests(TestCase):
         """An update carries newData and oldData."""
         self.assertEqual(
             UpdateDelta("Player", {"id": 2}, {"id": 1}).for_json(),
-            {"type": "update", "model": "Player", "newData": {"id": 2}, "oldData": {"id": 1}},
+            {
+                "type": "update",
+                "model": "Player",
+                "newData": {"id": 2},
+                "oldData": {"id": 1},
+            },
         )
 
     def test_equality(self):

@@ -41,9 +41,8 @@ class DataSyncIntegrationTests(TestCase):
         )
         backend = DataSyncBackend("datasync_backend", self.frontend)
         root = Resource()
-        root.putChild(
-            b"ws", websocket_resource(SnorkyWebSocketFactory(ServiceRegistry([self.frontend])))
-        )
+        factory = SnorkyWebSocketFactory(ServiceRegistry([self.frontend]))
+        root.putChild(b"ws", websocket_resource(factory))
         root.putChild(
             b"backend",
             backend_resource(ServiceRegistry([backend]), BackendOptions(key=KEY)),
@@ -85,7 +84,7 @@ class DataSyncIntegrationTests(TestCase):
         return received
 
     async def test_each_dealer_exactly(self):
-        """Broadcast, key and filter subscriptions each get exactly their deltas, translated."""
+        """Broadcast, key and filter subscriptions get exactly their deltas, translated."""
         everyone, alice_only, reds = [await self.browser() for _ in range(3)]
         await self.subscribe(everyone, ("AllPlayers", None))
         await self.subscribe(alice_only, ("PlayerById", 1))
@@ -121,7 +120,9 @@ class DataSyncIntegrationTests(TestCase):
 
     async def test_buffered_on_acquire(self):
         """Deltas published between authorize and acquire arrive right after acquiring."""
-        token = await self.app.authorize_subscription([{"dealer": "AllPlayers", "query": None}])
+        token = await self.app.authorize_subscription(
+            [{"dealer": "AllPlayers", "query": None}]
+        )
         published = [insert({"id": n}) for n in range(3)]
         await self.app.publish_deltas(published)
         browser = await self.browser()

@@ -415,7 +415,7 @@ class RoutingTests(TestCase):
         self.assertEqual(self.h.deltas(self.browser), [insert({"id": 1})])
 
     def test_update_wins(self):
-        """When one item sees an insert and another a delete, the subscription gets the update."""
+        """Items seeing an insert and a delete make the subscription get the update."""
         self.h.subscribe(
             self.browser,
             ("Players", ["==", "color", "red"]),
@@ -521,7 +521,7 @@ class GracePeriodTests(TestCase):
     """
 
     def test_resume(self):
-        """Reacquiring from a new connection within the grace period delivers the missed deltas first."""
+        """Reacquiring within the grace period delivers the missed deltas first."""
         h = Harness(grace_period=30)
         first = h.browser()
         token = h.subscribe(first, ("AllPlayers", None))
