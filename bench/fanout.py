@@ -12,8 +12,11 @@ Steps, each bounded in time:
 3. authorize ``--subscribers`` subscriptions and have the load generator,
    pinned to the other core (``--client-cpu``) with this publisher, open one
    connection per subscription and acquire it;
-4. publish as fast as the server answers, in batches of 1, then of 50, for
-   ``--seconds`` each; then at a steady ``--rate`` deltas/s in batches of 1;
+4. publish as fast as the server answers (``--publishers`` threads, each
+   waiting for its answer), in batches of 1, then of 50, for ``--seconds``
+   each; then at a steady ``--rate`` deltas/s in batches of 1, open loop
+   (each delta stamped with the time it was due, up to
+   ``--steady-workers`` requests in flight);
 5. print, per phase, deliveries/s, the server's CPU time per delivery
    (which, unlike the rates, holds up on a machine shared with other
    work), publish-to-receipt latency (p50, p99, max), lost deliveries
@@ -35,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -149,36 +152,103 @@ class LoadGenerator:
                 self.process.wait()
 
 
-def publish_phase(
-    backend: SnorkyBackend,
-    name: str,
-    batch: int,
-    seconds: float,
-    rate: Optional[float] = None,
-) -> int:
+class Publisher:
     """
-    Publish deltas of phase *name* for *seconds*, in batches of *batch*,
-    as fast as answered or at *rate* deltas per second.
+    Publishes the deltas of one phase from *workers* threads, each with its
+    own connection to the backend API, so that several requests can be in
+    flight as when many application processes publish.
 
-    :returns: how many deltas were published.
+    Each delta's data is ``{"p": phase, "w": worker, "s": that worker's
+    sequence number, "t": time in ms}``; a worker's deltas arrive in its
+    order, so the load generator checks the order per worker.
     """
-    start = time.monotonic()
-    sequence = 0
-    while True:
-        now = time.monotonic()
-        if now - start >= seconds:
-            return sequence
-        if rate is not None:
-            due = start + sequence / rate
-            if due > now:
-                time.sleep(due - now)
-        sent_at = time.time() * 1000
+
+    def __init__(self, url: str, name: str, batch: int, workers: int) -> None:
+        self.url = url
+        self.name = name
+        self.batch = batch
+        self.workers = workers
+        self.published = [0] * workers
+        self.tasks: "queue.Queue[Optional[float]]" = queue.Queue()
+
+    def _publish(self, backend: SnorkyBackend, worker: int, stamp: float) -> None:
+        sequence = self.published[worker]
         backend.publish_deltas(
             {"type": "insert", "model": "Bench",
-             "data": {"p": name, "s": sequence + n, "t": sent_at}}
-            for n in range(batch)
+             "data": {"p": self.name, "w": worker, "s": sequence + n, "t": stamp}}
+            for n in range(self.batch)
         )
-        sequence += batch
+        self.published[worker] = sequence + self.batch
+
+    def _flat_out(self, worker: int, until: float) -> None:
+        with SnorkyBackend(self.url, KEY, timeout=60) as backend:
+            while time.monotonic() < until:
+                self._publish(backend, worker, time.time() * 1000)
+
+    def _scheduled(self, worker: int) -> None:
+        with SnorkyBackend(self.url, KEY, timeout=60) as backend:
+            while True:
+                stamp = self.tasks.get()
+                if stamp is None:
+                    return
+                self._publish(backend, worker, stamp)
+
+    def flat_out(self, seconds: float) -> int:
+        """
+        Publish as fast as the server answers, for *seconds*.
+
+        :returns: the number of deltas published.
+        """
+        until = time.monotonic() + seconds
+        self._run(self._flat_out, until)
+        return sum(self.published)
+
+    def steady(self, seconds: float, rate: float, backlog_wait: float) -> Tuple[int, int]:
+        """
+        Publish *rate* batches per second for *seconds*, open loop: each
+        batch is stamped with the time it was due, so time spent waiting
+        for a free worker counts as latency. Batches still waiting
+        *backlog_wait* seconds after the last one was due are not sent.
+
+        :returns: the deltas published, and the batches not sent.
+        """
+        threads = self._start(self._scheduled)
+        start, wall = time.monotonic(), time.time()
+        due = 0.0
+        while due < seconds:
+            delay = start + due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            self.tasks.put((wall + due) * 1000)
+            due += 1 / rate
+        deadline = time.monotonic() + backlog_wait
+        while not self.tasks.empty() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        unsent = 0
+        while True:
+            try:
+                self.tasks.get_nowait()
+                unsent += 1
+            except queue.Empty:
+                break
+        for _ in threads:
+            self.tasks.put(None)
+        for thread in threads:
+            thread.join(60)
+        return sum(self.published), unsent
+
+    def _start(self, target: Any, *args: Any) -> List[threading.Thread]:
+        threads = [
+            threading.Thread(target=target, args=(worker, *args), daemon=True)
+            for worker in range(self.workers)
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def _run(self, target: Any, *args: Any) -> None:
+        for thread in self._start(target, *args):
+            thread.join(120)
 
 
 def drain(
@@ -211,6 +281,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="per phase")
     parser.add_argument("--rate", type=float, default=200.0, help="steady deltas/s")
     parser.add_argument("--idle", type=int, default=5000, help="idle connections; 0 skips")
+    parser.add_argument(
+        "--publishers", type=int, default=4,
+        help="publishing threads in the max-speed phases")
+    parser.add_argument(
+        "--steady-workers", type=int, default=16,
+        help="publishing threads (the most requests in flight) in the steady phase")
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
     options = parser.parse_args()
@@ -240,7 +316,8 @@ def main() -> None:
         wait_for_port(back_port, server, 30)
         wait_for_port(front_port, server, 30)
         url = "ws://127.0.0.1:{}/ws".format(front_port)
-        backend = SnorkyBackend("http://127.0.0.1:{}/backend".format(back_port), KEY)
+        backend_url = "http://127.0.0.1:{}/backend".format(back_port)
+        backend = SnorkyBackend(backend_url, KEY)
 
         if options.idle:
             time.sleep(1)
@@ -268,30 +345,39 @@ def main() -> None:
         subscribers.read("ready", 120)
         print("{} subscribers ready; {} s per phase".format(
             options.subscribers, options.seconds))
-        print("{:<28} {:>7} {:>10} {:>12} {:>9} {:>7} {:>7} {:>7} {:>5} {:>4}".format(
-            "phase", "deltas", "deliveries", "deliveries/s", "server µs", "p50 ms",
+        print("{:<26} {:>7} {:>10} {:>12} {:>9} {:>7} {:>7} {:>7} {:>5} {:>4}".format(
+            "phase", "deltas/s", "deliveries", "deliveries/s", "server µs", "p50 ms",
             "p99 ms", "max ms", "lost", "dups"))
         phases = [
             ("batch1", "batches of 1, max speed", 1, None),
             ("batch50", "batches of 50, max speed", 50, None),
-            ("steady", "{:g} deltas/s, batches of 1".format(options.rate), 1, options.rate),
+            ("steady", "{:g}/s, batches of 1".format(options.rate), 1, options.rate),
         ]
         report: Dict[str, Any] = {}
         for name, label, batch, rate in phases:
             cpu_before = cpu_seconds(server.pid)
-            published = publish_phase(backend, name, batch, options.seconds, rate)
+            if rate is None:
+                publisher = Publisher(backend_url, name, batch, options.publishers)
+                published, unsent = publisher.flat_out(options.seconds), 0
+            else:
+                publisher = Publisher(backend_url, name, batch, options.steady_workers)
+                published, unsent = publisher.steady(options.seconds, rate, 10)
             expected = published * options.subscribers
             report = drain(subscribers, name, expected, 30)
             cpu = cpu_seconds(server.pid) - cpu_before
             phase = report["phases"].get(name, {"received": 0})
             received = phase["received"]
             seconds = phase.get("seconds") or float("nan")
-            row = "{:<28} {:>7} {:>10} {:>12.0f} {:>9.2f} {:>7} {:>7} {:>7} {:>5} {:>4}"
+            row = ("{:<26} {:>7.0f} {:>10} {:>12.0f} {:>9.2f} {:>7} {:>7} {:>7} "
+                   "{:>5} {:>4}")
             print(row.format(
-                label, published, received, received / seconds,
+                label, published / options.seconds, received, received / seconds,
                 cpu / max(received, 1) * 1e6, phase.get("p50_ms"), phase.get("p99_ms"),
                 phase.get("max_ms"), expected - received, phase.get("duplicates", 0)),
                 flush=True)
+            if unsent:
+                print("  the publisher fell behind: {} batches were never sent".format(
+                    unsent))
         print("Connections closed early (client side): {}; slow consumers dropped "
               "(server log): {}".format(report.get("closed_early"),
                                         slow_consumer_drops(log_path)))

@@ -9,9 +9,10 @@
 // With --tokens, each connection acquires one token of the JSON array in
 // FILE; with --idle, N connections are opened and do nothing. Once every
 // connection is ready it prints {"event": "ready"}. Each delta's data is
-// {"p": phase, "s": sequence number, "t": publish time in ms since the
-// epoch}. On the line "report" it prints the counts per phase; on "exit" it
-// closes every connection and exits.
+// {"p": phase, "w": publishing worker, "s": that worker's sequence number,
+// "t": publish time in ms since the epoch}; each worker's deltas must arrive
+// in order. On the line "report" it prints the counts per phase; on "exit"
+// it closes every connection and exits.
 
 "use strict";
 
@@ -107,7 +108,7 @@ function main() {
 
   for (let i = 0; i < count; i++) {
     const ws = new WebSocket(args.url, { perMessageDeflate: false });
-    const expected = new Map(); // phase -> next sequence number
+    const expected = new Map(); // "phase/worker" -> next sequence number
     sockets.push(ws);
     ws.on("open", () => {
       if (!tokens) {
@@ -132,10 +133,11 @@ function main() {
       }
       const data = message.delta.data;
       const stats = phase(data.p);
-      const next = expected.has(data.p) ? expected.get(data.p) : 0;
+      const key = data.p + "/" + data.w;
+      const next = expected.has(key) ? expected.get(key) : 0;
       if (data.s > next) stats.gaps += data.s - next;
       if (data.s < next) stats.duplicates += 1;
-      expected.set(data.p, Math.max(next, data.s + 1));
+      expected.set(key, Math.max(next, data.s + 1));
       stats.record(at - data.t, at);
     });
     ws.on("error", () => { errors += 1; });
