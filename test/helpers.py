@@ -37,3 +37,47 @@ class RecordingClient(Client):
         Remove and return the oldest envelope sent.
         """
         return self.sent.pop(0)
+
+
+class ServiceCalls:
+    """
+    A TestCase mixin calling the RPC commands of the service named
+    :attr:`service_name` through :attr:`registry`.
+    """
+
+    service_name: str
+    registry: Any
+
+    def connect(self, identity: Any = None) -> RecordingClient:
+        """
+        A new client with *identity*, connected to the registry.
+        """
+        client = RecordingClient()
+        client.identity = identity
+        self.registry.client_connected(client)
+        return client
+
+    def call(self, client: RecordingClient, command: str, **params: Any) -> Any:
+        """
+        Call *command* as *client*; return the reply message.
+        """
+        self.registry.process_message_from(
+            client, self.service_name, {"command": command, "params": params, "callId": 1}
+        )
+        return client.messages(self.service_name)[-1]
+
+    def ok(self, client: RecordingClient, command: str, **params: Any) -> Any:
+        """
+        Call *command*, assert it succeeded and return its data.
+        """
+        reply = self.call(client, command, **params)
+        self.assertEqual(reply["type"], "response", reply)  # type: ignore[attr-defined]
+        return reply["data"]
+
+    def error(self, client: RecordingClient, command: str, **params: Any) -> str:
+        """
+        Call *command*, assert it failed and return the error text.
+        """
+        reply = self.call(client, command, **params)
+        self.assertEqual(reply["type"], "error", reply)  # type: ignore[attr-defined]
+        return reply["message"]

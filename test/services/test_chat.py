@@ -7,39 +7,24 @@ from twisted.trial.unittest import TestCase
 
 from snorky import ServiceRegistry
 from snorky.services.chat import ChatService
-from test.helpers import RecordingClient
+from test.helpers import RecordingClient, ServiceCalls
 
 ALICE = {"id": 1, "name": "alice"}
 BOB = {"id": 2, "name": "bob"}
 EPOCH = "1970-01-01T00:00:00.000+00:00"
 
 
-class ChatServiceTests(TestCase):
+class ChatServiceTests(ServiceCalls, TestCase):
     """
     Tests for ChatService through a ServiceRegistry.
     """
+
+    service_name = "chat"
 
     def setUp(self) -> None:
         self.clock = Clock()
         self.chat = ChatService("chat", clock=self.clock)
         self.registry = ServiceRegistry([self.chat], clock=self.clock)
-
-    def connect(self, identity=None) -> RecordingClient:
-        client = RecordingClient()
-        client.identity = identity
-        self.registry.client_connected(client)
-        return client
-
-    def call(self, client, command, **params):
-        self.registry.process_message_from(
-            client, "chat", {"command": command, "params": params, "callId": 9}
-        )
-        return client.messages("chat")[-1]
-
-    def ok(self, client, command, **params):
-        reply = self.call(client, command, **params)
-        self.assertEqual(reply["type"], "response", reply)
-        return reply["data"]
 
     def notifications(self, client):
         return [m for m in client.messages("chat") if m["type"] not in ("response", "error")]

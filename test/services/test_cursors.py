@@ -5,44 +5,24 @@ from twisted.trial.unittest import TestCase
 
 from snorky import ServiceRegistry
 from snorky.services.cursors import CursorsService
-from test.helpers import RecordingClient
+from test.helpers import ServiceCalls
 
 ALICE = {"id": 1}
 BOB = {"id": 2}
 
 
-class CursorsServiceTests(TestCase):
+class CursorsServiceTests(ServiceCalls, TestCase):
     """
     Tests for CursorsService through a ServiceRegistry.
     """
+
+    service_name = "cursors"
 
     def setUp(self) -> None:
         self.cursors = CursorsService("cursors")
         self.registry = ServiceRegistry([self.cursors], clock=Clock())
         self.alice = self.connect(ALICE)
         self.bob = self.connect(BOB)
-
-    def connect(self, identity) -> RecordingClient:
-        client = RecordingClient()
-        client.identity = identity
-        self.registry.client_connected(client)
-        return client
-
-    def call(self, client, command, **params):
-        self.registry.process_message_from(
-            client, "cursors", {"command": command, "params": params, "callId": 4}
-        )
-        return client.messages("cursors")[-1]
-
-    def ok(self, client, command, **params):
-        reply = self.call(client, command, **params)
-        self.assertEqual(reply["type"], "response", reply)
-        return reply["data"]
-
-    def error(self, client, command, **params):
-        reply = self.call(client, command, **params)
-        self.assertEqual(reply["type"], "error", reply)
-        return reply["message"]
 
     def notifications(self, client):
         return [m for m in client.messages("cursors")

@@ -5,40 +5,21 @@ from twisted.trial.unittest import TestCase
 
 from snorky import ServiceRegistry
 from snorky.services.messaging import MessagingService
-from test.helpers import RecordingClient
+from test.helpers import ServiceCalls
 
 
-class MessagingServiceTests(TestCase):
+class MessagingServiceTests(ServiceCalls, TestCase):
     """
     Tests for MessagingService through a ServiceRegistry.
     """
+
+    service_name = "messaging"
 
     def setUp(self) -> None:
         self.messaging = MessagingService("messaging")
         self.registry = ServiceRegistry([self.messaging], clock=Clock())
         self.alice = self.connect()
         self.bob = self.connect()
-
-    def connect(self) -> RecordingClient:
-        client = RecordingClient()
-        self.registry.client_connected(client)
-        return client
-
-    def call(self, client, command, **params):
-        self.registry.process_message_from(
-            client, "messaging", {"command": command, "params": params, "callId": 3}
-        )
-        return client.messages("messaging")[-1]
-
-    def ok(self, client, command, **params):
-        reply = self.call(client, command, **params)
-        self.assertEqual(reply["type"], "response", reply)
-        return reply["data"]
-
-    def error(self, client, command, **params):
-        reply = self.call(client, command, **params)
-        self.assertEqual(reply["type"], "error", reply)
-        return reply["message"]
 
     def test_register_and_list(self) -> None:
         """
