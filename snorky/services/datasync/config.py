@@ -55,6 +55,7 @@ _KINDS = {"broadcast": BroadcastDealer, "simple": SimpleDealer, "filter": Filter
 _OPTIONS = {
     "grace_period": (True, 0),
     "max_buffer": (False, 0),
+    "max_replay": (False, 0),
     "max_subscriptions_per_client": (False, 1),
     "max_items_per_subscription": (False, 1),
     "timeout_interval": (True, 1),

@@ -4,7 +4,13 @@
 It owns the dealers and the subscriptions. The backend
 (:class:`~snorky.services.datasync.backend.DataSyncBackend`) authorizes
 subscriptions and publishes deltas into it; browsers acquire and cancel
-subscriptions and receive ``{"type": "delta", "delta": {...}}``.
+subscriptions and receive ``{"type": "delta", "delta": {...}, "seq": N}``.
+
+``seq`` numbers delta messages service-wide, increasing; one message (one
+``seq``) goes to every subscription it concerns, so it is encoded once. A
+browser re-acquiring a subscription after a cut connection says the last
+``seq`` it saw (``after``) and gets every later message the subscription
+was sent, including those lost in flight.
 """
 
 import hmac
@@ -41,11 +47,11 @@ __all__ = ["DataSyncService"]
 _NOT_GIVEN: Any = object()
 
 
-def delta_message(delta: Delta) -> Dict[str, Any]:
+def delta_message(delta: Delta, seq: int) -> Dict[str, Any]:
     """
-    The message that carries *delta* to a browser.
+    The message that carries *delta*, numbered *seq*, to a browser.
     """
-    return {"type": "delta", "delta": delta.for_json()}
+    return {"type": "delta", "delta": delta.for_json(), "seq": seq}
 
 
 class DataSyncService(RPCService):
@@ -59,6 +65,10 @@ class DataSyncService(RPCService):
         acquire it again and miss nothing; ``0`` drops it at once.
     :param max_buffer: deltas buffered per subscription while nobody holds
         it; one more expires the subscription.
+    :param max_replay: delta messages each subscription keeps for replay
+        to a holder that re-acquires it with ``after``; a holder that saw
+        too little to be caught up from them is told ``Subscription
+        expired``.
     :param max_subscriptions_per_client: subscriptions one connection may
         hold.
     :param max_items_per_subscription: items one subscription may have.
@@ -74,6 +84,7 @@ class DataSyncService(RPCService):
         dealers: Iterable[Union[Dealer, type]] = (),
         grace_period: float = 30.0,
         max_buffer: int = 1000,
+        max_replay: int = 1000,
         max_subscriptions_per_client: int = 1000,
         max_items_per_subscription: int = 100,
         reactor: Any = None,
@@ -83,11 +94,16 @@ class DataSyncService(RPCService):
             raise ValueError("grace_period must not be negative")
         if max_buffer < 0:
             raise ValueError("max_buffer must not be negative")
+        if max_replay < 0:
+            raise ValueError("max_replay must not be negative")
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
         self.grace_period = grace_period
         self.max_buffer = max_buffer
+        self.max_replay = max_replay
+        #: The ``seq`` of the last delta message; the next one gets one more.
+        self.last_seq = 0
         self.max_subscriptions_per_client = max_subscriptions_per_client
         self.max_items_per_subscription = max_items_per_subscription
         self.dealers: Dict[str, Dealer] = {}
@@ -154,7 +170,7 @@ class DataSyncService(RPCService):
         token = new_token()
         while token_lookup_key(token) in self.subscriptions:
             token = new_token()
-        subscription = Subscription(token, prepared)
+        subscription = Subscription(token, prepared, self.max_replay)
         added: List[SubscriptionItem] = []
         try:
             for item in prepared:
@@ -186,15 +202,22 @@ class DataSyncService(RPCService):
             return None
         return subscription
 
-    def acquire(self, client: Client, token: Any) -> List[Any]:
+    def acquire(
+        self, client: Client, token: Any, after: Optional[int] = None
+    ) -> List[Any]:
         """
         Make *client* the holder of the subscription with *token*.
 
-        :returns: the messages buffered for it, oldest first, which the
-            caller must send to *client*.
+        :param after: the last ``seq`` the client saw for this
+            subscription, when it re-acquires it after a cut connection.
+        :returns: the messages the caller must send to *client*, oldest
+            first: without *after*, those buffered since the last holder
+            left (or since authorization); with it, every message sent or
+            buffered for the subscription with a higher ``seq``.
         :raises RPCError: ``No such subscription``, ``Subscription
-            expired``, ``Subscription already acquired`` or ``Too many
-            subscriptions``.
+            expired`` (also when *after* is older than what the replay log
+            keeps; the subscription is then dropped), ``Subscription already
+            acquired`` or ``Too many subscriptions``.
         """
         subscription = self.find_subscription(token)
         if subscription is None:
@@ -206,10 +229,15 @@ class DataSyncService(RPCService):
         held = self.subscriptions_by_client.get(client)
         if held is not None and len(held) >= self.max_subscriptions_per_client:
             raise RPCError("Too many subscriptions")
+        if after is not None and not subscription.can_replay(after):
+            # A gap cannot be ruled out: the client must fetch its data
+            # again, so the subscription is of no more use.
+            self.cancel(subscription)
+            raise RPCError("Subscription expired")
         if held is None:
             held = self.subscriptions_by_client[client] = set()
         held.add(subscription)
-        return subscription.attach(client)
+        return subscription.attach(client, after)
 
     def cancel(self, subscription: Subscription) -> None:
         """
@@ -250,14 +278,22 @@ class DataSyncService(RPCService):
 
     @rpc_asynchronous
     @rpc_command(name="acquireSubscription")
-    def acquire_subscription(self, req: Request, token: Any = _NOT_GIVEN) -> None:
+    def acquire_subscription(
+        self, req: Request, token: Any = _NOT_GIVEN, after: Any = _NOT_GIVEN
+    ) -> None:
         """
         Hold the subscription with *token*: the response comes first, then
-        the deltas buffered for it, in publish order.
+        the deltas buffered for it, in publish order. With *after*, the
+        last ``seq`` the client saw for it, the deltas sent or buffered
+        after that one come instead.
         """
         if token is _NOT_GIVEN:
             raise RPCError('Missing field "token"')
-        buffered = self.acquire(req.client, token)
+        if after is _NOT_GIVEN:
+            after = None
+        elif isinstance(after, bool) or not isinstance(after, int):
+            raise RPCError("Invalid params")
+        buffered = self.acquire(req.client, token, after)
         req.reply(None)
         for message in buffered:
             self.send_message_to(req.client, message)
@@ -318,10 +354,14 @@ class DataSyncService(RPCService):
         return subscriptions
 
     def _deliver(self, subscriptions: Set[Subscription], delta: Delta) -> None:
-        message = delta_message(delta)
+        if not subscriptions:
+            return
+        self.last_seq += 1
+        message = delta_message(delta, self.last_seq)
         clients = []
         for subscription in subscriptions:
             if subscription.client is not None:
+                subscription.record(message)
                 clients.append(subscription.client)
             elif subscription.state is not State.EXPIRED:
                 if not subscription.buffer(message, self.max_buffer):

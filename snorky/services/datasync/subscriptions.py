@@ -13,11 +13,17 @@ while nobody holds it::
 
 AWAITING, DETACHED and EXPIRED subscriptions end when their timer runs
 out; any of them ends when cancelled (ENDED).
+
+It also keeps a bounded log of the last delta messages sent or buffered
+for it, each carrying its ``seq``, so that a holder whose connection died
+with deltas still in flight can ask for everything after the last ``seq``
+it saw (:meth:`Subscription.replay`).
 """
 
 import enum
 import secrets
-from typing import Any, List, Optional
+from collections import deque
+from typing import Any, Deque, Dict, List, Optional
 
 from twisted.internet.interfaces import IDelayedCall
 
@@ -97,18 +103,27 @@ class SubscriptionItem:
 
 class Subscription:
     """
-    A set of :class:`SubscriptionItem`, its token, its holder and its buffer.
+    A set of :class:`SubscriptionItem`, its token, its holder, its buffer
+    and its replay log.
 
+    :param max_replay: how many of the last delta messages the replay log
+        keeps.
     :ivar token: the secret that lets a client acquire it.
     :ivar items: its items, in the order they were authorized.
     :ivar state: a :class:`State`.
     :ivar client: the holder while ACTIVE, else ``None``.
     :ivar timer: the pending drop while AWAITING, DETACHED or EXPIRED.
+    :ivar evicted: the highest ``seq`` that fell out of the replay log, or
+        ``None``; a holder that saw less than that cannot be caught up.
     """
 
-    __slots__ = ("token", "items", "state", "client", "timer", "_buffer")
+    __slots__ = (
+        "token", "items", "state", "client", "timer", "evicted", "_buffer", "_log"
+    )
 
-    def __init__(self, token: str, items: List[SubscriptionItem]) -> None:
+    def __init__(
+        self, token: str, items: List[SubscriptionItem], max_replay: int = 1000
+    ) -> None:
         self.token = token
         self.items = items
         for item in items:
@@ -116,7 +131,10 @@ class Subscription:
         self.state = State.AWAITING
         self.client: Optional[Client] = None
         self.timer: Optional[IDelayedCall] = None
+        self.evicted: Optional[int] = None
         self._buffer: List[Any] = []
+        # The messages themselves carry their seq: no per-entry tuple.
+        self._log: Deque[Dict[str, Any]] = deque(maxlen=max_replay)
 
     @property
     def buffered(self) -> int:
@@ -125,9 +143,30 @@ class Subscription:
         """
         return len(self._buffer)
 
-    def buffer(self, message: Any, limit: int) -> bool:
+    @property
+    def logged(self) -> int:
         """
-        Keep *message* for the next holder.
+        How many messages the replay log holds.
+        """
+        return len(self._log)
+
+    def record(self, message: Dict[str, Any]) -> None:
+        """
+        Add *message*, a delta message with a ``seq`` higher than any
+        recorded before, to the replay log, evicting the oldest one when
+        the log is full.
+        """
+        log = self._log
+        if not log.maxlen:
+            self.evicted = message["seq"]
+            return
+        if len(log) == log.maxlen:
+            self.evicted = log[0]["seq"]
+        log.append(message)
+
+    def buffer(self, message: Dict[str, Any], limit: int) -> bool:
+        """
+        Record *message* and keep it for the next holder.
 
         :returns: ``False`` if that would exceed *limit* messages; the
             subscription is then EXPIRED and its buffer is freed.
@@ -135,6 +174,7 @@ class Subscription:
         if len(self._buffer) >= limit:
             self.expire()
             return False
+        self.record(message)
         self._buffer.append(message)
         return True
 
@@ -143,28 +183,45 @@ class Subscription:
         Give up on this subscription's deltas; acquiring it now fails.
         """
         self.state = State.EXPIRED
-        self._buffer = []
+        self._forget_messages()
 
     def end(self) -> None:
         """
-        Let go of the holder, the buffer and the timer.
+        Let go of the holder, the messages and the timer.
         """
         self.cancel_timer()
         self.state = State.ENDED
         self.client = None
-        self._buffer = []
+        self._forget_messages()
 
-    def attach(self, client: Client) -> List[Any]:
+    def _forget_messages(self) -> None:
+        self._buffer = []
+        self._log.clear()
+
+    def can_replay(self, after: int) -> bool:
+        """
+        Whether the log still holds every message with a ``seq`` above
+        *after*.
+        """
+        return self.evicted is None or after >= self.evicted
+
+    def attach(self, client: Client, after: Optional[int] = None) -> List[Any]:
         """
         Make *client* the holder.
 
-        :returns: the buffered messages, oldest first; the buffer is emptied.
+        :param after: the last ``seq`` the holder saw, if it says; check
+            :meth:`can_replay` first.
+        :returns: what it must be sent now, oldest first: the logged
+            messages after *after* if given, else the buffered ones. The
+            buffer is emptied either way.
         """
         self.state = State.ACTIVE
         self.client = client
         self.cancel_timer()
         buffered, self._buffer = self._buffer, []
-        return buffered
+        if after is None:
+            return buffered
+        return [message for message in self._log if message["seq"] > after]
 
     def detach(self) -> None:
         """
