@@ -20,6 +20,7 @@ something_else = true
 [datasync]
 grace_period = 10
 max_buffer = 50
+max_replay = 20
 timeout_interval = 60
 
 [[datasync.dealers]]
@@ -165,7 +166,10 @@ class ServicesFromConfigTests(TestCase):
         self.assertEqual(
             sorted(frontend.dealers), ["all_players", "player_by_team", "players"]
         )
-        self.assertEqual((frontend.grace_period, frontend.max_buffer), (10, 50))
+        self.assertEqual(
+            (frontend.grace_period, frontend.max_buffer, frontend.max_replay),
+            (10, 50, 20),
+        )
         self.assertIs(frontend.reactor, clock)
         self.assertIs(backend.frontend, frontend)
         self.assertEqual(backend.timeout_interval, 60)
@@ -190,6 +194,10 @@ class ServicesFromConfigTests(TestCase):
             (
                 "[datasync]\nmax_buffer = true",
                 "datasync.max_buffer: expected an integer of at least 0",
+            ),
+            (
+                "[datasync]\nmax_replay = -1",
+                "datasync.max_replay: expected an integer of at least 0",
             ),
             (
                 '[datasync]\ntimeout_interval = "1"',

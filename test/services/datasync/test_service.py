@@ -115,8 +115,10 @@ class Harness:
         assert answer == {"type": "response", "callId": self._call_id, "data": None}
         return answer
 
-    def acquire(self, client, token):
-        return self.call(self.front, client, "datasync", "acquireSubscription", token=token)
+    def acquire(self, client, token, **params):
+        return self.call(
+            self.front, client, "datasync", "acquireSubscription", token=token, **params
+        )
 
     def cancel(self, client, token):
         return self.call(self.front, client, "datasync", "cancelSubscription", token=token)
@@ -188,8 +190,8 @@ class DealerRegistrationTests(TestCase):
         )
 
     def test_bad_options(self):
-        """A negative grace period or buffer is rejected."""
-        for options in [{"grace_period": -1}, {"max_buffer": -1}]:
+        """A negative grace period, buffer or replay log is rejected."""
+        for options in [{"grace_period": -1}, {"max_buffer": -1}, {"max_replay": -1}]:
             self.assertRaises(
                 ValueError, DataSyncService, "datasync", reactor=Clock(), **options
             )
@@ -601,7 +603,7 @@ class CleanupTests(TestCase):
             ("AllTeams", None),
         ]
         tokens = []
-        for index, browser in enumerate(browsers):
+        for browser in browsers:
             for query in queries:
                 tokens.append(h.subscribe(browser, query))
             h.subscribe(browser, *queries)
@@ -613,9 +615,225 @@ class CleanupTests(TestCase):
         for n in range(5):
             h.publish(insert({"id": 1, "color": "red", "score": n}))
             h.publish(update({"id": 1, "score": n}, {"id": 2, "score": n + 1}))
+        subscriptions = list(h.frontend.subscriptions.values())
+        self.assertTrue(any(s.logged for s in subscriptions))
         for browser in browsers:
             if browser.connected:
                 h.disconnect(browser)
         self.assertEqual(h.frontend.subscriptions_by_client, {})
         h.clock.advance(200)
         h.assert_empty(self)
+        for subscription in subscriptions:
+            self.assertIs(subscription.state, State.ENDED)
+            self.assertEqual((subscription.logged, subscription.buffered), (0, 0))
+
+
+class SeqTests(TestCase):
+    """
+    Every delta message carries a service-wide increasing seq, shared by
+    all the subscriptions it goes to.
+    """
+
+    @staticmethod
+    def seqs(client):
+        seqs = [e["message"]["seq"] for e in client.sent]
+        client.sent.clear()
+        return seqs
+
+    def test_increasing_and_shared(self):
+        """Subscribers of the same deltas see the same, increasing seqs."""
+        h = Harness()
+        one, two, keyed = h.browser(), h.browser(), h.browser()
+        h.subscribe(one, ("AllPlayers", None))
+        h.subscribe(two, ("AllPlayers", None))
+        h.subscribe(keyed, ("PlayerById", 2))
+        h.publish(insert({"id": 1}), insert({"id": 2}))
+        h.publish(insert({"id": 3}))
+        seqs = self.seqs(one)
+        self.assertEqual(seqs, sorted(set(seqs)))
+        self.assertEqual(len(seqs), 3)
+        self.assertEqual(self.seqs(two), seqs)
+        self.assertEqual(self.seqs(keyed), [seqs[1]])
+
+    def test_seq_across_batches(self):
+        """Seqs keep increasing across batches and unmatched deltas take none."""
+        h = Harness()
+        browser = h.browser()
+        h.subscribe(browser, ("PlayerById", 1))
+        h.publish(insert({"id": 1}), insert({"id": 5}))
+        h.publish(insert({"id": 1}, model="Ghost"), insert({"id": 1}))
+        self.assertEqual(self.seqs(browser), [1, 2])
+        self.assertEqual(h.frontend.last_seq, 2)
+
+    def test_update_translation_seqs(self):
+        """The insert, update and delete made of one update each get their own seq."""
+        h = Harness()
+        red, blue, everyone = h.browser(), h.browser(), h.browser()
+        h.subscribe(red, ("Players", ["==", "color", "red"]))
+        h.subscribe(blue, ("Players", ["==", "color", "blue"]))
+        h.subscribe(everyone, ("AllPlayers", None))
+        old, new = {"id": 1, "color": "red"}, {"id": 1, "color": "blue"}
+        h.publish(update(old, new))
+        received = {
+            name: [(e["message"]["seq"], e["message"]["delta"]) for e in c.sent]
+            for name, c in [("red", red), ("blue", blue), ("everyone", everyone)]
+        }
+        (blue_seq, blue_delta), = received["blue"]
+        (all_seq, all_delta), = received["everyone"]
+        (red_seq, red_delta), = received["red"]
+        self.assertEqual(
+            [blue_delta, all_delta, red_delta], [insert(new), update(old, new), delete(old)]
+        )
+        self.assertEqual([blue_seq, all_seq, red_seq], [1, 2, 3])
+
+
+class ReplayTests(TestCase):
+    """
+    acquireSubscription with ``after`` replays what a cut connection may
+    have lost, exactly once, or says the subscription expired.
+    """
+
+    def setUp(self):
+        self.h = Harness(grace_period=30)
+        self.first = self.h.browser()
+        self.token = self.h.subscribe(self.first, ("AllPlayers", None))
+
+    def ids(self, client):
+        """
+        The ids of the deltas *client* received, checking seqs increase.
+        """
+        messages = [e["message"] for e in client.sent]
+        client.sent.clear()
+        seqs = [m["seq"] for m in messages]
+        self.assertEqual(seqs, sorted(set(seqs)))
+        return [m["delta"]["data"]["id"] for m in messages]
+
+    def seq_of(self, client, index):
+        return client.sent[index]["message"]["seq"]
+
+    def test_in_flight_and_buffered_replayed(self):
+        """Deltas after ``after``, sent before the cut or buffered since, arrive once, in order."""
+        self.h.publish(*[insert({"id": n}) for n in range(1, 6)])
+        # The browser only got the first three before its connection died.
+        seen = self.seq_of(self.first, 2)
+        self.h.disconnect(self.first)
+        self.h.publish(insert({"id": 6}), insert({"id": 7}))
+        second = self.h.browser()
+        answer = self.h.acquire(second, self.token, after=seen)
+        self.assertEqual(answer["type"], "response")
+        self.h.publish(insert({"id": 8}))
+        self.assertEqual(self.ids(second), [4, 5, 6, 7, 8])
+
+    def test_response_first(self):
+        """The replayed deltas come right after the response."""
+        self.h.publish(insert({"id": 1}))
+        self.h.disconnect(self.first)
+        second = self.h.browser()
+        self.h.front.process_frame(second, json.dumps({
+            "service": "datasync",
+            "message": {"command": "acquireSubscription",
+                        "params": {"token": self.token, "after": 0}, "callId": 3},
+        }))
+        messages = [e["message"] for e in second.sent]
+        self.assertEqual(messages[0], {"type": "response", "callId": 3, "data": None})
+        self.assertEqual([m["delta"]["data"] for m in messages[1:]], [{"id": 1}])
+
+    def test_exactly_once_over_many_reconnects(self):
+        """Reconnecting again after a replay never repeats a delta."""
+        client, received = self.first, []
+        for n in range(4):
+            self.h.publish(insert({"id": n}))
+            last = client.sent[-1]["message"]["seq"]
+            received += self.ids(client)
+            self.h.disconnect(client)
+            self.h.publish(insert({"id": 100 + n}))
+            client = self.h.browser()
+            self.assertEqual(
+                self.h.acquire(client, self.token, after=last)["type"], "response"
+            )
+        received += self.ids(client)
+        self.assertEqual(received, [0, 100, 1, 101, 2, 102, 3, 103])
+
+    def test_without_after_only_buffer(self):
+        """Without ``after``, only what was buffered since the disconnect arrives."""
+        self.h.publish(insert({"id": 1}))
+        self.h.disconnect(self.first)
+        self.h.publish(insert({"id": 2}))
+        second = self.h.browser()
+        self.assertEqual(self.h.acquire(second, self.token)["type"], "response")
+        self.assertEqual(self.ids(second), [2])
+
+    def test_first_acquire_with_after(self):
+        """``after`` on a first acquisition replays the buffered deltas after it."""
+        token = self.h.authorize(("AllPlayers", None))
+        self.first.sent.clear()
+        self.h.publish(insert({"id": 1}), insert({"id": 2}))
+        browser = self.h.browser()
+        seq_of_first = self.seq_of(self.first, 0)
+        answer = self.h.acquire(browser, token, after=seq_of_first)
+        self.assertEqual(answer["type"], "response")
+        self.assertEqual(self.ids(browser), [2])
+
+    def test_evicted_expires(self):
+        """An ``after`` older than the log reaches answers Subscription expired and drops it."""
+        h = Harness(grace_period=30, max_replay=2)
+        first = h.browser()
+        token = h.subscribe(first, ("AllPlayers", None))
+        h.publish(*[insert({"id": n}) for n in range(1, 5)])
+        seqs = [e["message"]["seq"] for e in first.sent]
+        h.disconnect(first)
+        second = h.browser()
+        self.assertEqual(
+            h.acquire(second, token, after=seqs[0])["message"], "Subscription expired"
+        )
+        self.assertEqual(second.sent, [])
+        self.assertEqual(h.acquire(second, token)["message"], "No such subscription")
+        h.disconnect(second)
+        h.assert_empty(self)
+
+    def test_oldest_kept(self):
+        """An ``after`` equal to the last evicted seq is still caught up."""
+        h = Harness(grace_period=30, max_replay=2)
+        first = h.browser()
+        token = h.subscribe(first, ("AllPlayers", None))
+        h.publish(*[insert({"id": n}) for n in range(1, 5)])
+        seqs = [e["message"]["seq"] for e in first.sent]
+        h.disconnect(first)
+        second = h.browser()
+        self.assertEqual(h.acquire(second, token, after=seqs[1])["type"], "response")
+        self.assertEqual(self.ids(second), [3, 4])
+
+    def test_no_replay_log(self):
+        """With max_replay 0, only an ``after`` at the last seq sent is accepted."""
+        h = Harness(grace_period=30, max_replay=0)
+        first = h.browser()
+        token = h.subscribe(first, ("AllPlayers", None))
+        h.publish(insert({"id": 1}), insert({"id": 2}))
+        seqs = [e["message"]["seq"] for e in first.sent]
+        h.disconnect(first)
+        second = h.browser()
+        self.assertEqual(h.acquire(second, token, after=seqs[1])["type"], "response")
+        self.assertEqual(second.sent, [])
+        h.disconnect(second)
+        answer = h.acquire(h.browser(), token, after=seqs[0])
+        self.assertEqual(answer["message"], "Subscription expired")
+
+    def test_invalid_after(self):
+        """An ``after`` that is not an integer is refused and the token stays usable."""
+        self.h.disconnect(self.first)
+        browser = self.h.browser()
+        for after in ["1", 1.5, True, None, [1], {"seq": 1}]:
+            answer = self.h.acquire(browser, self.token, after=after)
+            self.assertEqual(answer["message"], "Invalid params", after)
+        self.assertEqual(self.h.acquire(browser, self.token, after=0)["type"], "response")
+
+    def test_held_not_dropped(self):
+        """A held subscription is not dropped by a stale ``after`` from another client."""
+        self.h = Harness(grace_period=30, max_replay=1)
+        holder = self.h.browser()
+        token = self.h.subscribe(holder, ("AllPlayers", None))
+        self.h.publish(insert({"id": 1}), insert({"id": 2}))
+        answer = self.h.acquire(self.h.browser(), token, after=0)
+        self.assertEqual(answer["message"], "Subscription already acquired")
+        self.h.publish(insert({"id": 3}))
+        self.assertEqual(self.ids(holder), [1, 2, 3])

@@ -13,6 +13,13 @@ from snorky.services.datasync.subscriptions import (
 from test.helpers import RecordingClient
 
 
+def message(seq):
+    """
+    A delta message numbered *seq*.
+    """
+    return {"type": "delta", "delta": {}, "seq": seq}
+
+
 class TokenTests(TestCase):
     """
     Tokens are unguessable and looked up by a prefix.
@@ -50,18 +57,18 @@ class SubscriptionTests(TestCase):
 
     def test_buffer_then_attach(self):
         """Attaching returns the buffered messages in order and empties the buffer."""
-        self.subscription.buffer("a", 10)
-        self.subscription.buffer("b", 10)
+        self.subscription.buffer(message(1), 10)
+        self.subscription.buffer(message(2), 10)
         client = RecordingClient()
-        self.assertEqual(self.subscription.attach(client), ["a", "b"])
+        self.assertEqual(self.subscription.attach(client), [message(1), message(2)])
         self.assertIs(self.subscription.state, State.ACTIVE)
         self.assertIs(self.subscription.client, client)
         self.assertEqual(self.subscription.buffered, 0)
 
     def test_overflow_expires(self):
         """Buffering past the limit expires the subscription and frees its buffer."""
-        self.assertTrue(self.subscription.buffer("a", 1))
-        self.assertFalse(self.subscription.buffer("b", 1))
+        self.assertTrue(self.subscription.buffer(message(1), 1))
+        self.assertFalse(self.subscription.buffer(message(2), 1))
         self.assertIs(self.subscription.state, State.EXPIRED)
         self.assertEqual(self.subscription.buffered, 0)
 
@@ -83,7 +90,7 @@ class SubscriptionTests(TestCase):
     def test_end(self):
         """Ending lets go of holder, buffer and timer."""
         clock = Clock()
-        self.subscription.buffer("a", 10)
+        self.subscription.buffer(message(1), 10)
         self.subscription.timer = clock.callLater(5, lambda: None)
         self.subscription.end()
         self.assertIs(self.subscription.state, State.ENDED)
@@ -97,3 +104,51 @@ class SubscriptionTests(TestCase):
         clock.advance(1)
         self.subscription.cancel_timer()
         self.assertIsNone(self.subscription.timer)
+
+
+class ReplayLogTests(TestCase):
+    """
+    A subscription logs the last delta messages for replay and remembers
+    the highest seq it let go of.
+    """
+
+    def test_replay_after(self):
+        """Attaching with ``after`` returns the logged messages above it and empties the buffer."""
+        subscription = Subscription("token", [], max_replay=10)
+        subscription.attach(RecordingClient())
+        subscription.record(message(1))
+        subscription.record(message(2))
+        subscription.detach()
+        subscription.buffer(message(3), 10)
+        self.assertEqual(
+            subscription.attach(RecordingClient(), after=1), [message(2), message(3)]
+        )
+        self.assertEqual(subscription.buffered, 0)
+        self.assertEqual(subscription.logged, 3)
+
+    def test_eviction(self):
+        """A full log drops its oldest message and remembers that message's seq."""
+        subscription = Subscription("token", [], max_replay=2)
+        for seq in (1, 2, 3):
+            subscription.record(message(seq))
+        self.assertEqual((subscription.logged, subscription.evicted), (2, 1))
+        self.assertFalse(subscription.can_replay(0))
+        self.assertTrue(subscription.can_replay(1))
+        self.assertEqual(subscription.attach(RecordingClient(), after=1),
+                         [message(2), message(3)])
+
+    def test_empty_log(self):
+        """With no log at all, every recorded seq counts as evicted."""
+        subscription = Subscription("token", [], max_replay=0)
+        subscription.record(message(4))
+        self.assertEqual((subscription.logged, subscription.evicted), (0, 4))
+        self.assertTrue(subscription.can_replay(4))
+        self.assertFalse(subscription.can_replay(3))
+
+    def test_expire_and_end_free_log(self):
+        """Expiring or ending a subscription empties its log."""
+        for finish in (Subscription.expire, Subscription.end):
+            subscription = Subscription("token", [])
+            subscription.buffer(message(1), 10)
+            finish(subscription)
+            self.assertEqual((subscription.logged, subscription.buffered), (0, 0))
