@@ -514,9 +514,17 @@
      *   a `ConnectionError` if the connection is lost first.
      */
     rpcCall(command, params) {
+      return this._rpcCall(command, params, null);
+    }
+
+    // rpcCall, also running onResponse(data) as soon as the response is
+    // read, before anything that arrives after it: promise callbacks run
+    // later, once the frames read with it have been handled.
+    _rpcCall(command, params, onResponse) {
       return new Snorky.Promise((resolve, reject) => {
         const callId = this._nextCallId++;
-        const call = {resolve: resolve, reject: reject, command: command, sent: false};
+        const call = {resolve: resolve, reject: reject, command: command, sent: false,
+                      onResponse: onResponse};
         this._calls.set(callId, call);
         const message = {command: command, params: params === undefined ? {} : params,
                          callId: callId};
@@ -553,6 +561,9 @@
       }
       this._calls.delete(message.callId);
       if (message.type === "response") {
+        if (call.onResponse) {
+          call.onResponse(message.data);
+        }
         call.resolve(message.data);
       } else {
         call.reject(new RPCError(String(message.message), this.name, call.command));
@@ -871,9 +882,11 @@
    * DataSync: `acquireSubscription({token})`, `cancelSubscription({token})`;
    * `deltaReceived` is dispatched with each delta. Acquired subscriptions
    * are acquired again after a reconnection (the server keeps them for a
-   * grace period and sends the deltas missed meanwhile); if the server no
-   * longer has one, `subscriptionExpired` is dispatched with (token, error)
-   * and the application should fetch its data again.
+   * grace period), saying the last delta `seq` seen (`after`), so that the
+   * server sends every delta missed meanwhile, including those lost in
+   * flight when the connection died; if the server no longer has one, or
+   * cannot rule out a gap, `subscriptionExpired` is dispatched with
+   * (token, error) and the application should fetch its data again.
    */
   class DataSync extends RPCService {
     constructor(name, snorky) {
@@ -882,21 +895,40 @@
       this.subscriptionExpired = new Signal();
       this.notificationReceived.add(this._onNotification, this);
       this._tokens = new Set();
+      // Token -> the seq up to which every delta of that subscription
+      // has been received. Deltas do not say which subscription they are
+      // for, but the server sends them in seq order except for the ones it
+      // sends right after an acquisition's response, which all belong to
+      // that subscription; so every delta read while a subscription is
+      // held on this connection (after its response) vouches for it.
+      this._lastSeq = new Map();
+      // The tokens whose acquisition was answered on this connection.
+      this._live = new Set();
     }
 
     /** Acquire the subscription of `params.token`. */
     acquireSubscription(params) {
       const token = (params || {}).token;
-      return this.rpcCall("acquireSubscription", params || {}).then((data) => {
+      return this._rpcCall("acquireSubscription", params || {}, () => {
         this._tokens.add(token);
-        return data;
+        this._live.add(token);
+        if (!this._lastSeq.has(token)) {
+          // Every delta the server logs for it comes after this response.
+          this._lastSeq.set(token, 0);
+        }
       });
     }
 
     /** Cancel the subscription of `params.token`. */
     cancelSubscription(params) {
-      this._tokens.delete((params || {}).token);
+      this._forget((params || {}).token);
       return this.rpcCall("cancelSubscription", params || {});
+    }
+
+    _forget(token) {
+      this._tokens.delete(token);
+      this._live.delete(token);
+      this._lastSeq.delete(token);
     }
 
     /** The tokens of the subscriptions this client holds. */
@@ -906,18 +938,48 @@
 
     connectionOpened() {
       for (const token of this._tokens) {
-        this.rpcCall("acquireSubscription", {token: token}).then(null, (err) => {
+        const params = {token: token};
+        if (this._lastSeq.has(token)) {
+          params.after = this._lastSeq.get(token);
+        }
+        this._rpcCall("acquireSubscription", params, () => {
+          this._live.add(token);
+        }).then(null, (err) => {
           // A lost connection keeps the token for the next one.
           if (err instanceof RPCError) {
-            this._tokens.delete(token);
+            this._forget(token);
             this.subscriptionExpired.dispatch(token, err);
           }
         });
       }
     }
 
+    connectionLost(willReconnect) {
+      this._live.clear();
+      super.connectionLost(willReconnect);
+    }
+
+    // Record that `seq` was read; false if every held subscription had
+    // already seen a later delta, which makes this one a repeat. (Equal is
+    // no repeat: one delta reaches each of the subscriptions it concerns.)
+    _trackSeq(seq) {
+      let fresh = this._live.size === 0;
+      for (const token of this._live) {
+        const last = this._lastSeq.get(token);
+        if (last <= seq) {
+          fresh = true;
+          this._lastSeq.set(token, seq);
+        }
+      }
+      return fresh;
+    }
+
     _onNotification(message) {
       if (message.type === "delta") {
+        if (typeof message.seq === "number" && !this._trackSeq(message.seq)) {
+          this.snorky.logDebug("Snorky: delta " + message.seq + " received again; dropped");
+          return;
+        }
         this.deltaReceived.dispatch(message.delta);
       } else {
         this.snorky.logDebug("Snorky: unexpected notification from " + this.name, message);
