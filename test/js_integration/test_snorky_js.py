@@ -317,11 +317,8 @@ class SnorkyJSTests(TestCase):
     def cut(self, client: NodeClient, delivered: int) -> Any:
         """
         Cut the connection once *delivered* deltas have reached the client,
-        and wait for the server to see it go.
-
-        A delta written to a connection at the moment it dies is lost with
-        it (the server cannot know), so the stream is cut between deltas;
-        everything published after the server sees the loss is buffered.
+        and wait for the server to see it go, so that what is published
+        next is buffered rather than lost in flight.
         """
         yield client.wait_until(
             lambda: len(client.named("delta")) >= delivered, "{} deltas".format(delivered)
@@ -334,21 +331,37 @@ class SnorkyJSTests(TestCase):
     @inlineCallbacks
     def test_reconnect_mid_stream_loses_no_delta(self) -> Any:
         """
-        Deltas published while the connection is down and coming back are
-        delivered after the subscription is taken back: every delta exactly
-        once, in order; the PubSub channel is subscribed again too.
+        Cutting the connection while deltas stream, without waiting for
+        the server to notice, loses none: those written to the dying
+        connection are replayed after the one the client saw last, those
+        published meanwhile are buffered; every delta arrives exactly once,
+        in order, and the PubSub channel is subscribed again too.
         """
         client = yield self.connected_client()
         token = self.authorize(("AllPlayers", None))
         yield client.call("datasync", "acquireSubscription", {"token": token})
         yield client.call("pubsub", "subscribe", {"channel": "news"})
-        total = 300
-        for n in range(total):
-            if n in (100, 200):
-                yield self.cut(client, n)
-            self.publish({"type": "insert", "model": "Player", "data": {"id": n}})
-            # A delta every 2 ms keeps publishing through each reconnection.
-            yield deferLater(reactor, 0.002, lambda: None)
+        batches, size = 30, 10
+        for batch in range(batches):
+            if batch == 20:
+                # Cut the second time only once the stream is live again.
+                yield client.wait_until(
+                    lambda: self.datasync.subscriptions_by_client, "re-acquisition"
+                )
+            self.publish(*[
+                {"type": "insert", "model": "Player", "data": {"id": n}}
+                for n in range(batch * size, (batch + 1) * size)
+            ])
+            if batch == 10:
+                # The batch is still in the server's write buffer.
+                self.assertGreaterEqual(self.relay.cut(), 1)
+            elif batch == 20:
+                # The batch has left the server, not reached the client.
+                yield deferLater(reactor, 0, lambda: None)
+                self.assertGreaterEqual(self.relay.cut(), 1)
+            # A batch every 3 ms keeps publishing through each reconnection.
+            yield deferLater(reactor, 0.003, lambda: None)
+        total = batches * size
         yield client.wait_until(
             lambda: len(client.named("delta")) >= total, "{} deltas".format(total)
         )
