@@ -17,7 +17,7 @@ out; any of them ends when cancelled (ENDED).
 It also keeps a bounded log of the last delta messages sent or buffered
 for it, each carrying its ``seq``, so that a holder whose connection died
 with deltas still in flight can ask for everything after the last ``seq``
-it saw (:meth:`Subscription.replay`).
+it saw (:meth:`Subscription.attach` with ``after``).
 """
 
 import enum
@@ -118,7 +118,15 @@ class Subscription:
     """
 
     __slots__ = (
-        "token", "items", "state", "client", "timer", "evicted", "_buffer", "_log"
+        "token",
+        "items",
+        "state",
+        "client",
+        "timer",
+        "evicted",
+        "_buffer",
+        "_log",
+        "_max_replay",
     )
 
     def __init__(
@@ -135,6 +143,8 @@ class Subscription:
         self._buffer: List[Any] = []
         # The messages themselves carry their seq: no per-entry tuple.
         self._log: Deque[Dict[str, Any]] = deque(maxlen=max_replay)
+        # Read on every delivery; cheaper here than deque.maxlen.
+        self._max_replay = max_replay
 
     @property
     def buffered(self) -> int:
@@ -157,10 +167,11 @@ class Subscription:
         the log is full.
         """
         log = self._log
-        if not log.maxlen:
-            self.evicted = message["seq"]
-            return
-        if len(log) == log.maxlen:
+        if len(log) == self._max_replay:
+            if not log:
+                # No log at all: the message is as good as evicted.
+                self.evicted = message["seq"]
+                return
             self.evicted = log[0]["seq"]
         log.append(message)
 
