@@ -63,7 +63,7 @@ class DefaultAppTests(TestCase):
             "command": "publishDeltas", "callId": 3, "params": {"deltas": [delta]},
         })
         self.assertEqual(server.pop()["message"]["type"], "response")
-        self.assertEqual(browser.messages("datasync"), [{"type": "delta", "delta": delta}])
+        self.assertEqual(browser.messages("datasync"), [{"type": "delta", "delta": delta, "seq": 1}])
 
     def test_bad_config(self):
         """

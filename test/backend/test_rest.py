@@ -225,7 +225,8 @@ class RestIdiomTests(TestCase):
         self.assertIn(
             {"type": "delta",
              "delta": {"type": "insert", "model": "Player",
-                       "data": {"id": 2, "name": "Bob", "color": "red"}}},
+                       "data": {"id": 2, "name": "Bob", "color": "red"}},
+             "seq": 1},
             browser.messages("datasync"),
         )
 
