@@ -20,7 +20,10 @@ Steps, each bounded in time:
 5. print, per phase, deliveries/s, the server's CPU time per delivery
    (which, unlike the rates, holds up on a machine shared with other
    work), publish-to-receipt latency (p50, p99, max), lost deliveries
-   (must be 0) and connections dropped (slow consumers).
+   (must be 0) and connections dropped (slow consumers); and how busy
+   each process kept its core while the phase published (``server %``,
+   ``loadgen %`` for Node, ``publisher %`` for this process), which shows
+   whether the server or the benchmark's own side was the bottleneck.
 
 Run from the source tree::
 
@@ -287,9 +290,15 @@ def main() -> None:
     parser.add_argument(
         "--steady-workers", type=int, default=16,
         help="publishing threads (the most requests in flight) in the steady phase")
+    parser.add_argument(
+        "--phases", default="batch1,batch50,steady",
+        help="comma-separated phases to run, in this order (batch1, batch50, steady)")
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
     options = parser.parse_args()
+    unknown = set(options.phases.split(",")) - {"batch1", "batch50", "steady"}
+    if unknown:
+        parser.error("unknown phases: {}".format(", ".join(sorted(unknown))))
 
     print("Command: " + command_line())
     print("Server pinned to CPU {}, load generator and publisher to CPU {}".format(
@@ -345,23 +354,33 @@ def main() -> None:
         subscribers.read("ready", 120)
         print("{} subscribers ready; {} s per phase".format(
             options.subscribers, options.seconds))
-        print("{:<26} {:>7} {:>10} {:>12} {:>9} {:>7} {:>7} {:>7} {:>5} {:>4}".format(
+        header = ("{:<26} {:>7} {:>10} {:>12} {:>9} {:>7} {:>7} {:>7} {:>5} {:>4} "
+                  "{:>8} {:>9} {:>11}")
+        print(header.format(
             "phase", "deltas/s", "deliveries", "deliveries/s", "server µs", "p50 ms",
-            "p99 ms", "max ms", "lost", "dups"))
-        phases = [
-            ("batch1", "batches of 1, max speed", 1, None),
-            ("batch50", "batches of 50, max speed", 50, None),
-            ("steady", "{:g}/s, batches of 1".format(options.rate), 1, options.rate),
-        ]
+            "p99 ms", "max ms", "lost", "dups", "server %", "loadgen %", "publisher %"))
+        watched = (server.pid, subscribers.process.pid, os.getpid())
+        known = {
+            "batch1": ("batches of 1, max speed", 1, None),
+            "batch50": ("batches of 50, max speed", 50, None),
+            "steady": ("{:g}/s, batches of 1".format(options.rate), 1, options.rate),
+        }
+        phases = [(name, *known[name]) for name in options.phases.split(",")]
         report: Dict[str, Any] = {}
         for name, label, batch, rate in phases:
             cpu_before = cpu_seconds(server.pid)
+            busy_before = [cpu_seconds(pid) for pid in watched]
+            started = time.monotonic()
             if rate is None:
                 publisher = Publisher(backend_url, name, batch, options.publishers)
                 published, unsent = publisher.flat_out(options.seconds), 0
             else:
                 publisher = Publisher(backend_url, name, batch, options.steady_workers)
                 published, unsent = publisher.steady(options.seconds, rate, 10)
+            busy = [
+                (cpu_seconds(pid) - before) / (time.monotonic() - started) * 100
+                for pid, before in zip(watched, busy_before)
+            ]
             expected = published * options.subscribers
             report = drain(subscribers, name, expected, 30)
             cpu = cpu_seconds(server.pid) - cpu_before
@@ -369,11 +388,12 @@ def main() -> None:
             received = phase["received"]
             seconds = phase.get("seconds") or float("nan")
             row = ("{:<26} {:>7.0f} {:>10} {:>12.0f} {:>9.2f} {:>7} {:>7} {:>7} "
-                   "{:>5} {:>4}")
+                   "{:>5} {:>4} {:>8.0f} {:>9.0f} {:>11.0f}")
             print(row.format(
                 label, published / options.seconds, received, received / seconds,
                 cpu / max(received, 1) * 1e6, phase.get("p50_ms"), phase.get("p99_ms"),
-                phase.get("max_ms"), expected - received, phase.get("duplicates", 0)),
+                phase.get("max_ms"), expected - received, phase.get("duplicates", 0),
+                *busy),
                 flush=True)
             if unsent:
                 print("  the publisher fell behind: {} batches were never sent".format(

@@ -22,6 +22,11 @@ const { performance } = require("perf_hooks");
 const WebSocket = require("ws");
 
 const BUCKETS_PER_MS = 10;
+// How the server spells a delta message up to the delta's data (its key
+// order is fixed); such messages take a fast path that parses only the
+// data, so that this process, not the server, is not what limits a run.
+// Anything else is parsed whole.
+const DELTA_START = '{"service":"datasync","message":{"type":"delta","delta":{"type":"insert","model":"Bench","data":';
 const MAX_BUCKET = 100000 * BUCKETS_PER_MS; // 100 s
 
 function parseArgs(argv) {
@@ -107,7 +112,8 @@ function main() {
   }
 
   for (let i = 0; i < count; i++) {
-    const ws = new WebSocket(args.url, { perMessageDeflate: false });
+    // The server's UTF-8 is trusted here, to spare this process the check.
+    const ws = new WebSocket(args.url, { perMessageDeflate: false, skipUTF8Validation: true });
     const expected = new Map(); // "phase/worker" -> next sequence number
     sockets.push(ws);
     ws.on("open", () => {
@@ -122,16 +128,22 @@ function main() {
     });
     ws.on("message", (raw) => {
       const at = now();
-      const message = JSON.parse(raw).message;
-      if (message.type === "response") {
-        becameReady();
-        return;
+      const text = raw.toString();
+      let data;
+      if (text.startsWith(DELTA_START)) {
+        data = JSON.parse(text.slice(DELTA_START.length, text.indexOf("}", DELTA_START.length) + 1));
+      } else {
+        const message = JSON.parse(text).message;
+        if (message.type === "response") {
+          becameReady();
+          return;
+        }
+        if (message.type !== "delta") {
+          emit({ event: "unexpected", message });
+          return;
+        }
+        data = message.delta.data;
       }
-      if (message.type !== "delta") {
-        emit({ event: "unexpected", message });
-        return;
-      }
-      const data = message.delta.data;
       const stats = phase(data.p);
       const key = data.p + "/" + data.w;
       const next = expected.has(key) ? expected.get(key) : 0;

@@ -111,13 +111,13 @@ class WebSocketOptionsTests(TestCase):
     def test_defaults(self) -> None:
         """
         The defaults are a 90 s ping, any origin, 1 MiB messages, no
-        connection limit and a 4 MiB write buffer.
+        connection limit, a 4 MiB write buffer and a 10 ms write delay.
         """
         options = WebSocketOptions()
         self.assertEqual(
             (options.ping_interval, tuple(options.allowed_origins), options.max_message_size,
-             options.max_connections, options.max_write_buffer),
-            (90.0, ("*",), 1 << 20, None, 4 << 20),
+             options.max_connections, options.max_write_buffer, options.write_delay),
+            (90.0, ("*",), 1 << 20, None, 4 << 20, 0.01),
         )
 
     def test_bad_values(self) -> None:
@@ -130,6 +130,7 @@ class WebSocketOptionsTests(TestCase):
             {"max_message_size": 0},
             {"max_connections": 0},
             {"max_write_buffer": 0},
+            {"write_delay": -0.001},
         ]:
             self.assertRaises(ValueError, WebSocketOptions, **bad)
 
@@ -190,7 +191,7 @@ class WebSocketProtocolUnitTests(TestCase):
         globalLogPublisher.addObserver(events.append)
         self.addCleanup(globalLogPublisher.removeObserver, events.append)
         protocol, transport = open_on_string_transport(
-            unit_factory(self.registry, max_write_buffer=1000)
+            unit_factory(self.registry, Clock(), max_write_buffer=1000)
         )
         [client] = self.presence.connected
         transport.producer.pauseProducing()
@@ -210,18 +211,93 @@ class WebSocketProtocolUnitTests(TestCase):
         Bytes written before the buffer drained do not count once the
         transport resumes the producer.
         """
+        clock = Clock()
         protocol, transport = open_on_string_transport(
-            unit_factory(self.registry, max_write_buffer=1000)
+            unit_factory(self.registry, clock, max_write_buffer=1000)
         )
         [client] = self.presence.connected
         for _ in range(5):
             transport.producer.pauseProducing()
             client.send({"service": "echo", "message": "x" * 400})
             client.send({"service": "echo", "message": "x" * 400})
+            clock.advance(0.01)
             transport.producer.resumeProducing()
         self.assertFalse(transport.disconnected)
         self.assertEqual(transport.value().count(b"x" * 400), 10)
         protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_messages_written_together_after_delay(self) -> None:
+        """
+        Messages sent within write_delay reach the transport together, in
+        order, in one write, once the delay has passed.
+        """
+        clock = Clock()
+        protocol, transport = open_on_string_transport(
+            unit_factory(self.registry, clock, write_delay=0.05)
+        )
+        [client] = self.presence.connected
+        writes: List[bytes] = []
+        transport.write = writes.append  # type: ignore[method-assign]
+        client.send({"service": "echo", "message": "one"})
+        clock.advance(0.04)
+        client.send({"service": "echo", "message": "two"})
+        self.assertEqual(writes, [])
+        clock.advance(0.01)
+        self.assertEqual(len(writes), 1)
+        self.assertLess(writes[0].index(b'"one"'), writes[0].index(b'"two"'))
+        client.send({"service": "echo", "message": "three"})
+        clock.advance(0.05)
+        self.assertEqual(len(writes), 2)
+        self.assertIn(b'"three"', writes[1])
+        protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_queue_over_write_buffer_written_at_once(self) -> None:
+        """
+        Queued messages beyond max_write_buffer bytes are written without
+        waiting for the delay.
+        """
+        clock = Clock()
+        protocol, transport = open_on_string_transport(
+            unit_factory(self.registry, clock, max_write_buffer=1000, write_delay=10)
+        )
+        [client] = self.presence.connected
+        client.send({"service": "echo", "message": "x" * 600})
+        self.assertEqual(transport.value(), b"")
+        client.send({"service": "echo", "message": "y" * 600})
+        self.assertEqual(transport.value().count(b"x" * 600), 1)
+        self.assertEqual(transport.value().count(b"y" * 600), 1)
+        self.assertFalse(transport.disconnected)
+        protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_close_writes_queued_messages_first(self) -> None:
+        """
+        Closing writes the messages still queued, then the close frame.
+        """
+        clock = Clock()
+        factory = unit_factory(self.registry, clock, write_delay=10)
+        factory.setProtocolOptions(closeHandshakeTimeout=0)
+        protocol, transport = open_on_string_transport(factory)
+        [client] = self.presence.connected
+        client.send({"service": "echo", "message": "last"})
+        factory.close_all()
+        written = transport.value()
+        self.assertIn(b'"last"', written)
+        self.assertTrue(written.endswith(b"\x88\x16\x03\xe9Server shutting down"), written)
+        clock.advance(10)
+        self.assertEqual(transport.value(), written)
+        protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_queue_dropped_with_connection(self) -> None:
+        """
+        Messages still queued when the connection is lost are not written.
+        """
+        clock = Clock()
+        protocol, transport = open_on_string_transport(unit_factory(self.registry, clock))
+        [client] = self.presence.connected
+        client.send({"service": "echo", "message": "late"})
+        protocol.connectionLost(Failure(ConnectionDone()))
+        clock.advance(1)
+        self.assertEqual(transport.value(), b"")
 
     def test_nothing_sent_when_closing(self) -> None:
         """
