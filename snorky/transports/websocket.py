@@ -270,24 +270,26 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
         flushes (see ``WebSocketOptions.write_delay``), or at once when
         they exceed ``max_write_buffer``.
         """
-        if self.state != self.STATE_OPEN:
-            return
-        if self._perMessageCompress is not None:
-            # Compressed messages are framed per connection by Autobahn.
-            self.flush()
-            self.sendPreparedMessage(prepared)
-            return
-        data = prepared.payloadHybi
         pending = self._pending
-        if pending is None:
-            self._pending = [data]
-            self._pending_size = len(data)
-            self.factory._flush_later(self)
-        else:
+        if pending is not None:
+            # Checked when the queue was started; a close since then
+            # flushed it, and a drop makes flush discard it.
+            data = prepared.payloadHybi
             pending.append(data)
             self._pending_size += len(data)
             if self._pending_size > self.factory.options.max_write_buffer:
                 self.flush()
+            return
+        if self.state != self.STATE_OPEN:
+            return
+        if self._perMessageCompress is not None:
+            # Compressed messages are framed per connection by Autobahn.
+            self.sendPreparedMessage(prepared)
+            return
+        data = prepared.payloadHybi
+        self._pending = [data]
+        self._pending_size = len(data)
+        self.factory._flush_later(self)
 
     def flush(self) -> None:
         """
