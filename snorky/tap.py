@@ -67,6 +67,9 @@ class Options(usage.Options):
          "Largest WebSocket message, in bytes.", int],
         ["max-connections", None, None,
          "Most WebSocket connections per port (default: no limit).", int],
+        ["write-delay", None, 0.01,
+         "Seconds a WebSocket client's messages may wait to be written "
+         "together (0: at the end of the reactor turn).", float],
         ["sockjs-heartbeat", None, 25.0, "Seconds between SockJS heartbeats.", float],
         ["sockjs-disconnect-delay", None, 5.0,
          "Seconds a SockJS session waits for its client to poll again.", float],
@@ -178,6 +181,7 @@ def server_options(options: Mapping[str, Any], key: Optional[str]) -> ServerOpti
         allowed_origins=tuple(options["allowed-origins"]) or ("*",),
         max_message_size=options["max-message-size"],
         max_connections=options["max-connections"],
+        write_delay=options["write-delay"],
     )
     from snorky.transports.sockjs import SockJSOptions
 

@@ -67,7 +67,9 @@ class OptionsTests(TestCase):
         """
         Numeric options are converted.
         """
-        options = parse("--ping-interval", "5", "--max-connections", "10")
+        options = parse("--ping-interval", "5", "--max-connections", "10",
+                        "--write-delay", "0.002")
+        self.assertEqual(options["write-delay"], 0.002)
         self.assertEqual(options["ping-interval"], 5.0)
         self.assertEqual(options["max-connections"], 10)
 
@@ -212,6 +214,7 @@ class BuildTests(TestCase):
         A transport option out of range stops start-up naming it.
         """
         self.assertConfigError(("--max-connections", "0"), "bad transport option")
+        self.assertConfigError(("--write-delay", "-1"), "bad transport option")
 
     def test_make_service_exits_with_one_line(self):
         """
