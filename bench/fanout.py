@@ -293,6 +293,10 @@ def main() -> None:
     parser.add_argument(
         "--phases", default="batch1,batch50,steady",
         help="comma-separated phases to run, in this order (batch1, batch50, steady)")
+    parser.add_argument(
+        "--write-delay", type=float, default=None,
+        help="the server's --write-delay (seconds); its default when not given",
+    )
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
     options = parser.parse_args()
@@ -311,13 +315,16 @@ def main() -> None:
     front_port, back_port = free_port(), free_port()
     log_path = os.path.join(workdir, "server.log")
     env = dict(os.environ, PYTHONPATH=ROOT)
+    write_delay = []
+    if options.write_delay is not None:
+        write_delay = ["--write-delay", str(options.write_delay)]
     with open(log_path, "w") as log:
         server = subprocess.Popen(
             ["taskset", "-c", str(options.server_cpu), sys.executable, "-c", TWISTD,
              "-n", "--pidfile=", "snorky", "--config", config_path,
              "--ports", "frontend:websocket:tcp:{}:interface=127.0.0.1".format(front_port),
              "--ports", "backend:http:tcp:{}:interface=127.0.0.1".format(back_port),
-             "--backend-key", KEY],
+             "--backend-key", KEY, *write_delay],
             stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env,
         )
     generators: List[LoadGenerator] = []

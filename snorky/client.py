@@ -4,7 +4,7 @@ from typing import Any, Iterable, Optional
 
 from snorky.envelopes import encode
 
-__all__ = ["Client", "send_to_clients"]
+__all__ = ["Client", "send_to_clients", "send_encoded_to_clients"]
 
 
 class Client:
@@ -74,7 +74,14 @@ def send_to_clients(clients: Iterable[Client], envelope: Any) -> None:
     Send one envelope to many clients, encoding it once and framing it
     once per kind of transport.
     """
-    data = encode(envelope)
+    send_encoded_to_clients(clients, encode(envelope))
+
+
+def send_encoded_to_clients(clients: Iterable[Client], data: bytes) -> None:
+    """
+    Send one envelope, already encoded as UTF-8 JSON, to many clients,
+    framing it once per kind of transport.
+    """
     frames: dict = {}
     # A write may disconnect a client, and with it change *clients*.
     for client in list(clients):

@@ -67,9 +67,9 @@ class Options(usage.Options):
          "Largest WebSocket message, in bytes.", int],
         ["max-connections", None, None,
          "Most WebSocket connections per port (default: no limit).", int],
-        ["write-delay", None, 0.01,
-         "Seconds a WebSocket client's messages may wait to be written "
-         "together (0: at the end of the reactor turn).", float],
+        ["write-delay", None, 0.02,
+         "Shortest time in seconds between two rounds of writing queued "
+         "WebSocket messages (0: at the end of every reactor turn).", float],
         ["sockjs-heartbeat", None, 25.0, "Seconds between SockJS heartbeats.", float],
         ["sockjs-disconnect-delay", None, 5.0,
          "Seconds a SockJS session waits for its client to poll again.", float],

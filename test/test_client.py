@@ -1,10 +1,10 @@
-"""Tests for snorky.client: Client and send_to_clients."""
+"""Tests for snorky.client: Client, send_to_clients and send_encoded_to_clients."""
 
 from typing import Any, List, Set
 
 from twisted.trial.unittest import TestCase
 
-from snorky.client import Client, send_to_clients
+from snorky.client import Client, send_encoded_to_clients, send_to_clients
 from test.helpers import RecordingClient
 
 
@@ -109,6 +109,26 @@ class ClientTests(TestCase):
         repr names the class, the transport and the address.
         """
         self.assertEqual(repr(FrameClient("10.1.2.3")), "<FrameClient frames 10.1.2.3>")
+
+
+class SendEncodedToClientsTests(TestCase):
+    """
+    Tests for :func:`send_encoded_to_clients`.
+    """
+
+    def test_bytes_framed_once(self) -> None:
+        """
+        Bytes already encoded are framed once and written to every connected client as they are.
+        """
+        clients = [FrameClient() for _ in range(3)]
+        clients[1].connected = False
+        send_encoded_to_clients(clients, b'{"service":"s","message":2}')
+        self.assertEqual(sum(len(c.prepared) for c in clients), 1)
+        self.assertEqual(
+            [c.frames for c in clients],
+            [[("frame", b'{"service":"s","message":2}')], [],
+             [("frame", b'{"service":"s","message":2}')]],
+        )
 
 
 class SendToClientsTests(TestCase):

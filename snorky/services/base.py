@@ -8,6 +8,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from snorky.client import Client, send_to_clients
+from snorky.envelopes import encode
 
 __all__ = [
     "Service",
@@ -50,6 +51,13 @@ class Service:
         Send *msg* from this service to *client*.
         """
         client.send({"service": self.name, "message": msg})
+
+    def encode_message(self, msg: Any) -> bytes:
+        """
+        The envelope that carries *msg* from this service, encoded once to
+        go to several clients (:meth:`Client.send_encoded`) or to be kept.
+        """
+        return encode({"service": self.name, "message": msg})
 
     def send_message_to_clients(self, clients: Iterable[Client], msg: Any) -> None:
         """

@@ -73,11 +73,15 @@ class WebSocketOptions:
     :param max_write_buffer: bytes that may wait to be sent to one client
         while its socket is backed up; beyond that the client is dropped as
         a slow consumer.
-    :param write_delay: seconds that messages for a client may wait to be
-        written together, so that one socket write carries several of
-        them (a write costs more than the rest of a delivery); ``0``
-        writes them at the end of the current reactor turn, which under
-        load still gathers the messages of several requests.
+    :param write_delay: the shortest time, in seconds, between two rounds
+        of writing queued messages to the factory's connections. A message
+        waits for the end of the reactor turn (gathering, under load, those
+        of several requests) and, if the last round was less than
+        *write_delay* ago, until that much time has passed since it. A busy
+        stream then costs one socket write per connection per
+        *write_delay*, not one per message (a write costs more than the
+        rest of a delivery), while a quiet one adds no latency. ``0``
+        always writes at the end of the reactor turn.
     """
 
     ping_interval: float = 90.0
@@ -85,7 +89,7 @@ class WebSocketOptions:
     max_message_size: int = 1 << 20
     max_connections: Optional[int] = None
     max_write_buffer: int = 4 << 20
-    write_delay: float = 0.01
+    write_delay: float = 0.02
 
     def __post_init__(self) -> None:
         if self.ping_interval < 0:
@@ -209,13 +213,17 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
     factory: "SnorkyWebSocketFactory"
     client: Optional[WebSocketClient] = None
     _write_watch: Optional[_WriteBufferWatch] = None
-    #: Messages waiting for the next flush, and their size in bytes.
-    _pending: Optional[List[bytes]] = None
+    #: Messages waiting for the next flush, and their size in bytes. The
+    #: list lasts as long as the connection: a new one per flush made the
+    #: garbage collector run every few milliseconds under a fan-out, and
+    #: its full collections pause the server for tens of them.
+    _pending: List[bytes]
     _pending_size = 0
     #: The connection's socket, when :meth:`flush` may write to it itself.
     _socket: Optional[socket.socket] = None
 
     def connectionMade(self) -> None:
+        self._pending = []
         super().connectionMade()
         self.factory._connections.add(self)
 
@@ -228,7 +236,8 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
             if self.closeHandshakeTimeoutCall is not None:
                 self.closeHandshakeTimeoutCall.cancel()
                 self.closeHandshakeTimeoutCall = None
-            self._pending = self._socket = None
+            self._pending.clear()
+            self._socket = None
             self.factory._connection_lost(self)
 
     def onOpen(self) -> None:
@@ -271,7 +280,7 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
         they exceed ``max_write_buffer``.
         """
         pending = self._pending
-        if pending is not None:
+        if pending:
             # Checked when the queue was started; a close since then
             # flushed it, and a drop makes flush discard it.
             data = prepared.payloadHybi
@@ -287,7 +296,7 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
             self.sendPreparedMessage(prepared)
             return
         data = prepared.payloadHybi
-        self._pending = [data]
+        pending.append(data)
         self._pending_size = len(data)
         self.factory._flush_later(self)
 
@@ -296,10 +305,13 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
         Write the queued messages, in one write; drops the connection if its
         outgoing buffer overflows.
         """
-        pending, self._pending = self._pending, None
-        if not pending or self.state != self.STATE_OPEN:
+        pending = self._pending
+        if not pending:
             return
         data = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending.clear()
+        if self.state != self.STATE_OPEN:
+            return
         transport = self.transport
         if self.send_queue:
             self.sendData(data)
@@ -398,20 +410,23 @@ class SnorkyWebSocketFactory(WebSocketServerFactory):
         self._idle_waiters: List[Deferred] = []
         self._unflushed: List[SnorkyWebSocketProtocol] = []
         self._flush_call: Any = None
+        self._last_flush = float("-inf")
 
     def _flush_later(self, protocol: SnorkyWebSocketProtocol) -> None:
         """
-        Have *protocol* flushed after ``options.write_delay`` seconds, with
-        every other connection that queues a message until then.
+        Have *protocol* flushed with every other connection that queues a
+        message until then: at the end of this reactor turn, or
+        ``options.write_delay`` seconds after the last flush if that is
+        later.
         """
         self._unflushed.append(protocol)
         if self._flush_call is None:
-            self._flush_call = self.reactor.callLater(
-                self.options.write_delay, self._flush
-            )
+            delay = self._last_flush + self.options.write_delay - self.reactor.seconds()
+            self._flush_call = self.reactor.callLater(max(delay, 0.0), self._flush)
 
     def _flush(self) -> None:
         self._flush_call = None
+        self._last_flush = self.reactor.seconds()
         protocols, self._unflushed = self._unflushed, []
         for protocol in protocols:
             protocol.flush()

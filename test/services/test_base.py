@@ -245,6 +245,17 @@ class ServiceTests(TestCase):
         Service("things").send_message_to_clients([gone, there], 1)
         self.assertEqual((gone.sent, there.messages("things")), ([], [1]))
 
+    def test_encode_message(self) -> None:
+        """
+        encode_message gives the envelope's bytes, which reach clients as the message.
+        """
+        service = Service("things")
+        data = service.encode_message({"n": 1})
+        self.assertIsInstance(data, bytes)
+        client = RecordingClient()
+        client.send_encoded(data)
+        self.assertEqual(client.messages("things"), [{"n": 1}])
+
     def test_hooks_do_nothing(self) -> None:
         """
         The base hooks accept a client and a message and send nothing.

@@ -111,13 +111,13 @@ class WebSocketOptionsTests(TestCase):
     def test_defaults(self) -> None:
         """
         The defaults are a 90 s ping, any origin, 1 MiB messages, no
-        connection limit, a 4 MiB write buffer and a 10 ms write delay.
+        connection limit, a 4 MiB write buffer and a 20 ms write delay.
         """
         options = WebSocketOptions()
         self.assertEqual(
             (options.ping_interval, tuple(options.allowed_origins), options.max_message_size,
              options.max_connections, options.max_write_buffer, options.write_delay),
-            (90.0, ("*",), 1 << 20, None, 4 << 20, 0.01),
+            (90.0, ("*",), 1 << 20, None, 4 << 20, 0.02),
         )
 
     def test_bad_values(self) -> None:
@@ -220,16 +220,16 @@ class WebSocketProtocolUnitTests(TestCase):
             transport.producer.pauseProducing()
             client.send({"service": "echo", "message": "x" * 400})
             client.send({"service": "echo", "message": "x" * 400})
-            clock.advance(0.01)
+            clock.advance(1)
             transport.producer.resumeProducing()
         self.assertFalse(transport.disconnected)
         self.assertEqual(transport.value().count(b"x" * 400), 10)
         protocol.connectionLost(Failure(ConnectionDone()))
 
-    def test_messages_written_together_after_delay(self) -> None:
+    def test_quiet_message_written_at_end_of_turn(self) -> None:
         """
-        Messages sent within write_delay reach the transport together, in
-        order, in one write, once the delay has passed.
+        A message sent when nothing was written within write_delay goes out
+        at the end of the reactor turn, not after the delay.
         """
         clock = Clock()
         protocol, transport = open_on_string_transport(
@@ -239,16 +239,41 @@ class WebSocketProtocolUnitTests(TestCase):
         writes: List[bytes] = []
         transport.write = writes.append  # type: ignore[method-assign]
         client.send({"service": "echo", "message": "one"})
-        clock.advance(0.04)
         client.send({"service": "echo", "message": "two"})
         self.assertEqual(writes, [])
-        clock.advance(0.01)
+        clock.advance(0)
         self.assertEqual(len(writes), 1)
         self.assertLess(writes[0].index(b'"one"'), writes[0].index(b'"two"'))
+        clock.advance(1)
         client.send({"service": "echo", "message": "three"})
-        clock.advance(0.05)
+        clock.advance(0)
         self.assertEqual(len(writes), 2)
-        self.assertIn(b'"three"', writes[1])
+        protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_messages_written_together_after_delay(self) -> None:
+        """
+        Messages sent within write_delay of the last write wait until that
+        much time has passed, then go out together, in order, in one write.
+        """
+        clock = Clock()
+        protocol, transport = open_on_string_transport(
+            unit_factory(self.registry, clock, write_delay=0.05)
+        )
+        [client] = self.presence.connected
+        writes: List[bytes] = []
+        transport.write = writes.append  # type: ignore[method-assign]
+        client.send({"service": "echo", "message": "one"})
+        clock.advance(0)
+        clock.advance(0.01)
+        client.send({"service": "echo", "message": "two"})
+        clock.advance(0.03)
+        client.send({"service": "echo", "message": "three"})
+        self.assertEqual(len(writes), 1)
+        clock.advance(0.009)
+        self.assertEqual(len(writes), 1)
+        clock.advance(0.001)
+        self.assertEqual(len(writes), 2)
+        self.assertLess(writes[1].index(b'"two"'), writes[1].index(b'"three"'))
         protocol.connectionLost(Failure(ConnectionDone()))
 
     def test_queue_over_write_buffer_written_at_once(self) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Un
 
 from twisted.logger import Logger
 
-from snorky.client import Client
+from snorky.client import Client, send_encoded_to_clients
 from snorky.loglimit import LogLimiter
 from snorky.services.base import (
     Request,
@@ -50,6 +50,9 @@ _NOT_GIVEN: Any = object()
 def delta_message(delta: Delta, seq: int) -> Dict[str, Any]:
     """
     The message that carries *delta*, numbered *seq*, to a browser.
+    ``seq`` comes last, where
+    :func:`~snorky.services.datasync.subscriptions.message_seq` finds it
+    once encoded.
     """
     return {"type": "delta", "delta": delta.for_json(), "seq": seq}
 
@@ -210,10 +213,11 @@ class DataSyncService(RPCService):
 
         :param after: the last ``seq`` the client saw for this
             subscription, when it re-acquires it after a cut connection.
-        :returns: the messages the caller must send to *client*, oldest
-            first: without *after*, those buffered since the last holder
-            left (or since authorization); with it, every message sent or
-            buffered for the subscription with a higher ``seq``.
+        :returns: the encoded messages the caller must send to *client*
+            (:meth:`~snorky.Client.send_encoded`), oldest first: without
+            *after*, those buffered since the last holder left (or since
+            authorization); with it, every message sent or buffered for the
+            subscription with a higher ``seq``.
         :raises RPCError: ``No such subscription``, ``Subscription
             expired`` (also when *after* is older than what the replay log
             keeps; the subscription is then dropped), ``Subscription already
@@ -295,8 +299,8 @@ class DataSyncService(RPCService):
             raise RPCError("Invalid params")
         buffered = self.acquire(req.client, token, after)
         req.reply(None)
-        for message in buffered:
-            self.send_message_to(req.client, message)
+        for data in buffered:
+            req.client.send_encoded(data)
 
     @rpc_command(name="cancelSubscription")
     def cancel_subscription(self, req: Request, token: Any = _NOT_GIVEN) -> None:
@@ -357,16 +361,16 @@ class DataSyncService(RPCService):
         if not subscriptions:
             return
         self.last_seq += 1
-        message = delta_message(delta, self.last_seq)
+        data = self.encode_message(delta_message(delta, self.last_seq))
         clients = []
         for subscription in subscriptions:
             if subscription.client is not None:
-                subscription.record(message)
+                subscription.record(data)
                 clients.append(subscription.client)
             elif subscription.state is not State.EXPIRED:
-                if not subscription.buffer(message, self.max_buffer):
+                if not subscription.buffer(data, self.max_buffer):
                     # Tell the client at acquire time rather than leave a
                     # silent gap; the token stays until its timer ends.
                     self._unindex(subscription)
         if clients:
-            self.send_message_to_clients(clients, message)
+            send_encoded_to_clients(clients, data)

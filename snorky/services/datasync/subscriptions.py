@@ -15,7 +15,7 @@ AWAITING, DETACHED and EXPIRED subscriptions end when their timer runs
 out; any of them ends when cancelled (ENDED).
 
 It also keeps a bounded log of the last delta messages sent or buffered
-for it, each carrying its ``seq``, so that a holder whose connection died
+for it, each with its ``seq``, so that a holder whose connection died
 with deltas still in flight can ask for everything after the last ``seq``
 it saw (:meth:`Subscription.attach` with ``after``).
 """
@@ -23,7 +23,7 @@ it saw (:meth:`Subscription.attach` with ``after``).
 import enum
 import secrets
 from collections import deque
-from typing import Any, Deque, Dict, List, Optional
+from typing import Any, Deque, List, Optional
 
 from twisted.internet.interfaces import IDelayedCall
 
@@ -33,6 +33,7 @@ __all__ = [
     "State",
     "Subscription",
     "SubscriptionItem",
+    "message_seq",
     "new_token",
     "token_lookup_key",
 ]
@@ -41,6 +42,18 @@ __all__ = [
 # 96 to timing; the rest is compared in constant time.
 _TOKEN_BYTES = 32
 _LOOKUP_CHARS = 16
+
+
+_SEQ = b'"seq":'
+
+
+def message_seq(message: bytes) -> int:
+    """
+    The ``seq`` of an encoded delta message: the number after its last
+    ``"seq":``, the member the service writes last.
+    """
+    start = message.rindex(_SEQ) + len(_SEQ)
+    return int(message[start:].rstrip(b"} "))
 
 
 def new_token() -> str:
@@ -113,8 +126,6 @@ class Subscription:
     :ivar state: a :class:`State`.
     :ivar client: the holder while ACTIVE, else ``None``.
     :ivar timer: the pending drop while AWAITING, DETACHED or EXPIRED.
-    :ivar evicted: the highest ``seq`` that fell out of the replay log, or
-        ``None``; a holder that saw less than that cannot be caught up.
     """
 
     __slots__ = (
@@ -123,7 +134,7 @@ class Subscription:
         "state",
         "client",
         "timer",
-        "evicted",
+        "_evicted",
         "_buffer",
         "_log",
         "_max_replay",
@@ -139,10 +150,12 @@ class Subscription:
         self.state = State.AWAITING
         self.client: Optional[Client] = None
         self.timer: Optional[IDelayedCall] = None
-        self.evicted: Optional[int] = None
-        self._buffer: List[Any] = []
-        # The messages themselves carry their seq: no per-entry tuple.
-        self._log: Deque[Dict[str, Any]] = deque(maxlen=max_replay)
+        # Messages are kept as the service encoded them, bytes that the
+        # garbage collector does not look into; the seq is read from them
+        # only when a holder asks for a replay.
+        self._evicted: Optional[bytes] = None
+        self._buffer: List[bytes] = []
+        self._log: Deque[bytes] = deque(maxlen=max_replay)
         # Read on every delivery; cheaper here than deque.maxlen.
         self._max_replay = max_replay
 
@@ -160,22 +173,27 @@ class Subscription:
         """
         return len(self._log)
 
-    def record(self, message: Dict[str, Any]) -> None:
+    @property
+    def evicted(self) -> Optional[int]:
         """
-        Add *message*, a delta message with a ``seq`` higher than any
-        recorded before, to the replay log, evicting the oldest one when
-        the log is full.
+        The highest ``seq`` that fell out of the replay log, or ``None``; a
+        holder that saw less than that cannot be caught up.
+        """
+        return None if self._evicted is None else message_seq(self._evicted)
+
+    def record(self, message: bytes) -> None:
+        """
+        Add *message*, an encoded delta message with a ``seq`` higher than
+        any recorded before, to the replay log, evicting the oldest one
+        when the log is full.
         """
         log = self._log
         if len(log) == self._max_replay:
-            if not log:
-                # No log at all: the message is as good as evicted.
-                self.evicted = message["seq"]
-                return
-            self.evicted = log[0]["seq"]
+            # With no log at all, the message is as good as evicted.
+            self._evicted = log[0] if log else message
         log.append(message)
 
-    def buffer(self, message: Dict[str, Any], limit: int) -> bool:
+    def buffer(self, message: bytes, limit: int) -> bool:
         """
         Record *message* and keep it for the next holder.
 
@@ -214,9 +232,9 @@ class Subscription:
         Whether the log still holds every message with a ``seq`` above
         *after*.
         """
-        return self.evicted is None or after >= self.evicted
+        return self._evicted is None or after >= message_seq(self._evicted)
 
-    def attach(self, client: Client, after: Optional[int] = None) -> List[Any]:
+    def attach(self, client: Client, after: Optional[int] = None) -> List[bytes]:
         """
         Make *client* the holder.
 
@@ -232,7 +250,14 @@ class Subscription:
         buffered, self._buffer = self._buffer, []
         if after is None:
             return buffered
-        return [message for message in self._log if message["seq"] > after]
+        newer = []
+        # Newest first, reading seqs only as far back as needed.
+        for message in reversed(self._log):
+            if message_seq(message) <= after:
+                break
+            newer.append(message)
+        newer.reverse()
+        return newer
 
     def detach(self) -> None:
         """

@@ -1,12 +1,18 @@
 """Tests for snorky.services.datasync.subscriptions."""
 
+import gc
+
 from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
+from snorky.envelopes import encode
+from snorky.services.datasync.deltas import InsertionDelta
+from snorky.services.datasync.service import delta_message
 from snorky.services.datasync.subscriptions import (
     State,
     Subscription,
     SubscriptionItem,
+    message_seq,
     new_token,
     token_lookup_key,
 )
@@ -15,9 +21,9 @@ from test.helpers import RecordingClient
 
 def message(seq):
     """
-    A delta message numbered *seq*.
+    The encoded delta message numbered *seq*.
     """
-    return {"type": "delta", "delta": {}, "seq": seq}
+    return b'{"message":{"seq":%d}}' % seq
 
 
 class TokenTests(TestCase):
@@ -39,6 +45,18 @@ class TokenTests(TestCase):
         key = token_lookup_key(token)
         self.assertTrue(token.startswith(key))
         self.assertLess(len(key), len(token))
+
+
+class MessageSeqTests(TestCase):
+    """
+    The seq of an encoded delta message is read from its end.
+    """
+
+    def test_data_mentioning_seq(self):
+        """Data holding its own "seq" members does not fool message_seq."""
+        delta = InsertionDelta("Model", {"seq": 5, "text": '"seq":9}'})
+        data = encode({"service": "datasync", "message": delta_message(delta, 42)})
+        self.assertEqual(message_seq(data), 42)
 
 
 class SubscriptionTests(TestCase):
@@ -136,6 +154,34 @@ class ReplayLogTests(TestCase):
         self.assertTrue(subscription.can_replay(1))
         self.assertEqual(subscription.attach(RecordingClient(), after=1),
                          [message(2), message(3)])
+
+    def test_ring_order(self):
+        """A log that has wrapped around several times replays its messages oldest first."""
+        subscription = Subscription("token", [], max_replay=3)
+        for seq in range(1, 9):
+            subscription.record(message(seq))
+        self.assertEqual(subscription.evicted, 5)
+        self.assertEqual(subscription.attach(RecordingClient(), after=5),
+                         [message(6), message(7), message(8)])
+
+    def test_log_not_scanned_by_gc(self):
+        """Logging encoded messages adds nothing the garbage collector has to scan."""
+
+        def tracked(subscription):
+            return sum(
+                gc.is_tracked(inner)
+                for held in gc.get_referents(subscription)
+                if gc.is_tracked(held)
+                for inner in gc.get_referents(held)
+            )
+
+        subscription = Subscription("token", [], max_replay=1000)
+        subscription.attach(RecordingClient())
+        empty = tracked(subscription)
+        for seq in range(1, 1001):
+            subscription.record(message(seq))
+        self.assertEqual(subscription.logged, 1000)
+        self.assertEqual(tracked(subscription), empty)
 
     def test_empty_log(self):
         """With no log at all, every recorded seq counts as evicted."""
