@@ -12,12 +12,16 @@ Steps, each bounded in time:
 3. authorize ``--subscribers`` subscriptions and have the load generator,
    pinned to the other core (``--client-cpu``) with this publisher, open one
    connection per subscription and acquire it;
-4. publish as fast as the server answers (``--publishers`` threads, each
+4. warm up: publish at the steady ``--rate`` for ``--warmup`` seconds, so
+   that the server's first full garbage collection after all those
+   connections (about 50-100 ms with 1,000 of them) falls outside the
+   phases; this row is printed but is not a result;
+5. publish as fast as the server answers (``--publishers`` threads, each
    waiting for its answer), in batches of 1, then of 50, for ``--seconds``
    each; then at a steady ``--rate`` deltas/s in batches of 1, open loop
    (each delta stamped with the time it was due, up to
    ``--steady-workers`` requests in flight);
-5. print, per phase, deliveries/s, the server's CPU time per delivery
+6. print, per phase, deliveries/s, the server's CPU time per delivery
    (which, unlike the rates, holds up on a machine shared with other
    work), publish-to-receipt latency (p50, p99, max), lost deliveries
    (must be 0) and connections dropped (slow consumers); and how busy
@@ -285,6 +289,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="steady deltas/s")
     parser.add_argument("--idle", type=int, default=5000, help="idle connections; 0 skips")
     parser.add_argument(
+        "--warmup", type=float, default=5.0,
+        help="seconds of publishing at --rate before the phases, reported apart; 0 skips",
+    )
+    parser.add_argument(
         "--publishers", type=int, default=4,
         help="publishing threads in the max-speed phases")
     parser.add_argument(
@@ -372,18 +380,23 @@ def main() -> None:
             "batch50": ("batches of 50, max speed", 50, None),
             "steady": ("{:g}/s, batches of 1".format(options.rate), 1, options.rate),
         }
-        phases = [(name, *known[name]) for name in options.phases.split(",")]
+        phases = [(name, *known[name], options.seconds) for name in options.phases.split(",")]
+        if options.warmup:
+            # The server's first full garbage collection after the
+            # subscribers connected would otherwise land in the first phase.
+            phases.insert(0, ("warmup", "warm-up (not a result)", 1, options.rate,
+                              options.warmup))
         report: Dict[str, Any] = {}
-        for name, label, batch, rate in phases:
+        for name, label, batch, rate, seconds in phases:
             cpu_before = cpu_seconds(server.pid)
             busy_before = [cpu_seconds(pid) for pid in watched]
             started = time.monotonic()
             if rate is None:
                 publisher = Publisher(backend_url, name, batch, options.publishers)
-                published, unsent = publisher.flat_out(options.seconds), 0
+                published, unsent = publisher.flat_out(seconds), 0
             else:
                 publisher = Publisher(backend_url, name, batch, options.steady_workers)
-                published, unsent = publisher.steady(options.seconds, rate, 10)
+                published, unsent = publisher.steady(seconds, rate, 10)
             busy = [
                 (cpu_seconds(pid) - before) / (time.monotonic() - started) * 100
                 for pid, before in zip(watched, busy_before)
@@ -399,7 +412,7 @@ def main() -> None:
             row = ("{:<26} {:>7.0f} {:>10} {:>12.0f} {:>9.2f} {:>7} {:>7} {:>7} "
                    "{:>5} {:>4} {:>8.0f} {:>9.0f} {:>11.0f}")
             print(row.format(
-                label, published / options.seconds, received, received / seconds,
+                label, published / seconds, received, received / seconds,
                 cpu / max(received, 1) * 1e6, phase.get("p50_ms"), phase.get("p99_ms"),
                 phase.get("max_ms"), expected - received, phase.get("duplicates", 0),
                 *busy),
