@@ -1,5 +1,6 @@
 """Tests for snorky.tap: the options and service tree of ``twistd snorky``."""
 
+import gc
 import io
 import os
 
@@ -8,7 +9,7 @@ from twisted.trial.unittest import TestCase
 
 from snorky.registry import ServiceRegistry
 from snorky.server import PortService
-from snorky.tap import KEY_ENV, ConfigError, Options, build, makeService
+from snorky.tap import KEY_ENV, ConfigError, Options, SnorkyService, build, makeService
 
 
 def parse(*args):
@@ -225,3 +226,20 @@ class BuildTests(TestCase):
             SystemExit, makeService, parse("--ports", "frontend:gopher:tcp:0")
         )
         self.assertTrue(str(e).startswith("snorky: "))
+
+
+class SnorkyServiceTests(TestCase):
+    """
+    The top service of ``twistd snorky``.
+    """
+
+    def test_start_freezes_startup_objects(self):
+        """Starting moves the objects made so far out of the garbage collector's scans."""
+        gc.unfreeze()
+        self.addCleanup(gc.unfreeze)
+        top = SnorkyService()
+        made_before = object.__new__(SnorkyService)
+        top.startService()
+        self.addCleanup(top.stopService)
+        self.assertGreater(gc.get_freeze_count(), 0)
+        self.assertFalse(any(o is made_before for o in gc.get_objects()))
