@@ -7,7 +7,6 @@ The WebSocket transport, on Autobahn: each WebSocket connection becomes a
 ``twisted.web`` resource next to others on one port.
 """
 
-import re
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Set
@@ -27,6 +26,7 @@ from zope.interface import implementer
 
 from snorky.client import Client
 from snorky.transports._addresses import address_text
+from snorky.transports.origins import OriginPolicy, check_patterns
 
 if TYPE_CHECKING:
     from snorky.registry import ServiceRegistry
@@ -45,8 +45,6 @@ _log = Logger()
 CLOSE_UNSUPPORTED_DATA = WebSocketServerProtocol.CLOSE_STATUS_CODE_UNSUPPORTED_DATA
 #: Close code for a server going down (RFC 6455, 7.4.1).
 CLOSE_GOING_AWAY = WebSocketServerProtocol.CLOSE_STATUS_CODE_GOING_AWAY
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass
@@ -94,8 +92,7 @@ class WebSocketOptions:
     def __post_init__(self) -> None:
         if self.ping_interval < 0:
             raise ValueError("ping_interval must be 0 (off) or positive")
-        if isinstance(self.allowed_origins, str):
-            raise ValueError("allowed_origins must be a sequence of patterns")
+        check_patterns(self.allowed_origins)
         if self.max_message_size < 1:
             raise ValueError("max_message_size must be positive")
         if self.max_connections is not None and self.max_connections < 1:
@@ -104,23 +101,6 @@ class WebSocketOptions:
             raise ValueError("max_write_buffer must be positive")
         if self.write_delay < 0:
             raise ValueError("write_delay must be 0 or positive")
-
-
-def _origin_patterns(origins: Sequence[str]) -> List[str]:
-    # Autobahn matches patterns against "scheme://host:port" with the port
-    # always spelled out, so neither "https://example.com" (as browsers
-    # send it) nor "*.example.com" would ever match on their own.
-    patterns = []
-    for origin in origins:
-        patterns.append(origin)
-        if origin in ("*", "null"):
-            continue
-        with_scheme = [origin] if "://" in origin else ["http://" + origin, "https://" + origin]
-        for candidate in with_scheme:
-            match = re.fullmatch(r"(https?)://[^/:]+", candidate)
-            if match:
-                patterns.append("{}:{}".format(candidate, _DEFAULT_PORTS[match.group(1)]))
-    return patterns
 
 
 @implementer(IPushProducer)
@@ -393,18 +373,16 @@ class SnorkyWebSocketFactory(WebSocketServerFactory):
         super().__init__(url=url, reactor=reactor, server="Snorky")
         self.registry = registry
         self.options = options = options or WebSocketOptions()
-        origins = list(options.allowed_origins)
         self.setProtocolOptions(
             webStatus=False,
             maxMessagePayloadSize=options.max_message_size,
             maxFramePayloadSize=options.max_message_size,
             autoPingInterval=options.ping_interval,
             autoPingTimeout=options.ping_interval,
-            allowedOrigins=_origin_patterns(origins),
-            allowNullOrigin="*" in origins or "null" in origins,
             maxConnections=options.max_connections or 0,
             # Close with a proper code (1003, 1009) instead of just dropping.
             failByDrop=False,
+            **OriginPolicy(options.allowed_origins).websocket_options(),
         )
         self._connections: Set[SnorkyWebSocketProtocol] = set()
         self._idle_waiters: List[Deferred] = []
