@@ -20,6 +20,7 @@ __all__ = [
     "error",
     "not_found",
     "method_not_allowed",
+    "origin_not_allowed",
 ]
 
 #: Seconds that cacheable answers may be kept: the protocol asks for long.
@@ -40,7 +41,9 @@ def set_cors(request: IRequest) -> None:
     """
     Allow the request's origin, with credentials, or any origin when the
     request names none. A browser on a ``file://`` page sends ``null``,
-    which is echoed like any other origin.
+    which is echoed like any other origin. The endpoint answers requests
+    from origins it does not allow with :func:`origin_not_allowed` before
+    this is called, so only allowed origins are echoed.
     """
     origin = request.getHeader(b"Origin")
     if origin:
@@ -120,3 +123,11 @@ def method_not_allowed(request: IRequest, allowed: bytes) -> bytes:
     request.defaultContentType = None
     request.setHeader(b"Allow", allowed)
     return b""
+
+
+def origin_not_allowed(request: IRequest) -> bytes:
+    """
+    Answer ``403`` to a browser whose ``Origin`` the endpoint does not
+    allow; no CORS headers, so the page cannot read even that.
+    """
+    return error(request, 403, "403 Error: Origin not allowed by allowed_origins\n")

@@ -1,7 +1,9 @@
 """`SockJSOptions`: the settings of one SockJS endpoint."""
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
+
+from snorky.transports.origins import check_patterns
 
 __all__ = ["SockJSOptions", "DEFAULT_SOCKJS_URL"]
 
@@ -35,6 +37,13 @@ class SockJSOptions:
     :ivar max_queue: messages that may wait for a slow client; past it
         the session is closed.
     :ivar max_sessions: HTTP sessions one endpoint keeps at a time.
+    :ivar allowed_origins: patterns a browser's ``Origin`` must match, as
+        for ``WebSocketOptions.allowed_origins`` (``*`` matches anything,
+        ``https://app.example.com`` also its default port,
+        ``*.example.com`` http and https). A WebSocket handshake from
+        another origin is refused; an HTTP request gets ``403``. Clients
+        that send no ``Origin`` are always admitted, and so are HTTP
+        requests from the endpoint's own origin (the iframe transports).
     """
 
     heartbeat_delay: float = 25.0
@@ -47,3 +56,7 @@ class SockJSOptions:
     max_message_size: int = 1024 * 1024
     max_queue: int = 1000
     max_sessions: int = 10000
+    allowed_origins: Sequence[str] = ("*",)
+
+    def __post_init__(self) -> None:
+        check_patterns(self.allowed_origins)

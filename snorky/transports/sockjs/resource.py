@@ -14,11 +14,13 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
 
 from snorky.registry import ServiceRegistry
+from snorky.transports.origins import OriginPolicy
 from snorky.transports.sockjs.client import SockJSClient
 from snorky.transports.sockjs.headers import (
     error,
     method_not_allowed,
     not_found,
+    origin_not_allowed,
     preflight,
     set_cors,
     set_not_cached,
@@ -80,6 +82,7 @@ class SockJSResource(Resource):
     :param reactor: an ``IReactorTime`` (and the reactor Autobahn uses);
         the global reactor when ``None``.
     :ivar sessions: the HTTP sessions, by session id.
+    :ivar origins: the origins allowed by ``options.allowed_origins``.
     """
 
     isLeaf = True
@@ -96,6 +99,7 @@ class SockJSResource(Resource):
         self.handler_factory = handler_factory
         self.options = options if options is not None else SockJSOptions()
         self.reactor = reactor
+        self.origins = OriginPolicy(self.options.allowed_origins)
         self.sessions: Dict[str, Session] = {}
         self._websocket_sessions: Set[Session] = set()
         self._websockets: Set[Any] = set()
@@ -132,6 +136,8 @@ class SockJSResource(Resource):
 
     def _render_top(self, request: IRequest, name: bytes) -> Union[bytes, int]:
         if name == b"info":
+            if not self.origins.admits(request):
+                return origin_not_allowed(request)
             if request.method == b"OPTIONS":
                 return preflight(request, b"OPTIONS, GET", self.reactor)
             return self._static(request, lambda r: info(r, self.options))
@@ -154,6 +160,10 @@ class SockJSResource(Resource):
             method, render, has_preflight = _TRANSPORTS[transport]
         except KeyError:
             return not_found(request)
+        # Before anything else, so that a refused request creates or
+        # touches no session.
+        if not self.origins.admits(request):
+            return origin_not_allowed(request)
         if request.method == b"OPTIONS" and has_preflight:
             return preflight(request, b"OPTIONS, " + method, self.reactor)
         if request.method != method:

@@ -160,13 +160,16 @@ def websocket_resource(
 ) -> WebSocketResource:
     """
     A resource that upgrades requests to *protocol* connections of
-    *endpoint*, within its message size limit.
+    *endpoint*, within its message size limit and from the origins it
+    allows.
     """
     factory = _EndpointFactory(endpoint, reactor=reactor)
     factory.protocol = protocol
     size = endpoint.options.max_message_size
     factory.setProtocolOptions(
-        maxMessagePayloadSize=size, maxFramePayloadSize=size
+        maxMessagePayloadSize=size,
+        maxFramePayloadSize=size,
+        **endpoint.origins.websocket_options(),
     )
     return WebSocketResource(factory)
 

@@ -1,10 +1,15 @@
 """Tests for snorky.transports.sockjs.resource."""
 
+from typing import Any, Dict, Optional, Tuple
+
+import treq
+from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
 
 from snorky.registry import ServiceRegistry
-from snorky.transports.sockjs import SockJSClient, sockjs_resource
+from snorky.transports.sockjs import SockJSClient, SockJSOptions, SockJSResource, sockjs_resource
 from test.transports.sockjs.httpstub import HandlerLog, SiteStub
+from test.transports.sockjs.integration import LoopbackSite
 
 
 class RoutingTests(TestCase):
@@ -129,6 +134,118 @@ class SessionTableTests(TestCase):
         self.assertEqual(self.stub.resource.sessions, {})
         self.assertEqual(fired, [None])
         self.assertEqual(self.handlers.handlers[0].events, ["opened", "closed"])
+
+
+class OriginTests(TestCase):
+    """
+    Tests for ``allowed_origins`` on the HTTP transports, with real
+    requests over loopback.
+    """
+
+    ALLOWED = "https://app.example.com"
+
+    def setUp(self) -> None:
+        self.handlers = HandlerLog()
+        self.resource = SockJSResource(
+            self.handlers, SockJSOptions(allowed_origins=[self.ALLOWED]), reactor
+        )
+        self.site = LoopbackSite(reactor, {b"s": self.resource})
+        self.base = self.site.start()
+        self.addCleanup(self.site.stop)
+
+    async def request(
+        self, method: str, path: str, origin: Optional[str] = None, body: bytes = b""
+    ) -> Tuple[int, Dict[str, str], bytes]:
+        """
+        Send one request to the endpoint; return its status, its headers
+        (lower-case names, first values) and its body.
+        """
+        headers: Dict[str, Any] = {"Origin": origin} if origin else {}
+        response = await treq.request(
+            method, self.base + "/s" + path, headers=headers, data=body or None,
+            persistent=False,
+        )
+        content = await response.content()
+        names = {
+            name.decode().lower(): values[0].decode()
+            for name, values in response.headers.getAllRawHeaders()
+        }
+        return response.code, names, content
+
+    async def test_disallowed_refused(self) -> None:
+        """
+        Every HTTP transport, ``/info`` and the preflight answer a
+        disallowed origin ``403`` without CORS headers, creating no
+        session.
+        """
+        for method, path in [
+            ("POST", "/0/sid/xhr"), ("POST", "/0/sid/xhr_send"),
+            ("POST", "/0/sid/xhr_streaming"), ("GET", "/0/sid/eventsource"),
+            ("GET", "/0/sid/htmlfile?c=f"), ("GET", "/0/sid/jsonp?c=f"),
+            ("POST", "/0/sid/jsonp_send"), ("GET", "/info"),
+            ("OPTIONS", "/info"), ("OPTIONS", "/0/sid/xhr"),
+        ]:
+            code, headers, body = await self.request(
+                method, path, "https://evil.example.com", b'["a"]'
+            )
+            self.assertEqual(code, 403, path)
+            self.assertIn(b"Origin not allowed", body)
+            self.assertNotIn("access-control-allow-origin", headers)
+        self.assertEqual(self.resource.sessions, {})
+        self.assertEqual(self.handlers.handlers, [])
+
+    async def test_disallowed_send_touches_no_session(self) -> None:
+        """
+        ``xhr_send`` from a disallowed origin to an open session is
+        ``403`` and delivers nothing.
+        """
+        code, _, body = await self.request("POST", "/0/sid/xhr", self.ALLOWED)
+        self.assertEqual((code, body), (200, b"o\n"))
+        code, _, _ = await self.request(
+            "POST", "/0/sid/xhr_send", "https://evil.example.com", b'["a"]'
+        )
+        self.assertEqual(code, 403)
+        self.assertEqual(self.handlers.handlers[0].events, ["opened"])
+
+    async def test_allowed(self) -> None:
+        """
+        An allowed origin opens a session, sends to it, and is echoed in
+        the CORS headers.
+        """
+        code, headers, body = await self.request("POST", "/0/sid/xhr", self.ALLOWED)
+        self.assertEqual((code, body), (200, b"o\n"))
+        self.assertEqual(headers["access-control-allow-origin"], self.ALLOWED)
+        self.assertEqual(headers["access-control-allow-credentials"], "true")
+        code, headers, _ = await self.request(
+            "POST", "/0/sid/xhr_send", self.ALLOWED + ":443", b'["a"]'
+        )
+        self.assertEqual(code, 204)
+        self.assertEqual(headers["access-control-allow-origin"], self.ALLOWED + ":443")
+        self.assertEqual(self.handlers.handlers[0].events, ["opened", ("received", "a")])
+        code, headers, _ = await self.request("GET", "/info", self.ALLOWED)
+        self.assertEqual(code, 200)
+        self.assertEqual(headers["access-control-allow-origin"], self.ALLOWED)
+
+    async def test_no_origin(self) -> None:
+        """
+        A request without ``Origin`` (not a browser's) is admitted.
+        """
+        code, headers, body = await self.request("POST", "/0/sid/xhr")
+        self.assertEqual((code, body), (200, b"o\n"))
+        self.assertEqual(headers["access-control-allow-origin"], "*")
+
+    async def test_own_origin(self) -> None:
+        """
+        The endpoint's own origin, as the iframe transports send it, is
+        admitted though not listed.
+        """
+        code, headers, body = await self.request("POST", "/0/sid/xhr", self.base)
+        self.assertEqual((code, body), (200, b"o\n"))
+        self.assertEqual(headers["access-control-allow-origin"], self.base)
+        code, _, _ = await self.request(
+            "POST", "/0/sid/xhr", self.base.replace("http:", "https:")
+        )
+        self.assertEqual(code, 403)
 
 
 class SockJSResourceFactoryTests(TestCase):

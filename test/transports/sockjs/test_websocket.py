@@ -4,7 +4,7 @@ from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientPr
 from twisted.internet import defer, reactor
 from twisted.trial.unittest import TestCase
 
-from snorky.transports.sockjs import SockJSResource
+from snorky.transports.sockjs import SockJSOptions, SockJSResource
 from snorky.transports.sockjs.testserver import CloseHandler
 from test.transports.sockjs.httpstub import HandlerLog, SiteStub
 from test.transports.sockjs.integration import LoopbackSite, wait_for
@@ -25,27 +25,15 @@ class _Client(WebSocketClientProtocol):
         self.factory.closed.callback((wasClean, code, reason))
 
 
-class WebSocketTests(TestCase):
+class _Connecting:
     """
-    Tests for the SockJS and raw WebSocket transports, with a real
-    Autobahn client over loopback.
+    Connecting a real Autobahn client to ``self.site``, for the test
+    cases below.
     """
-
-    def setUp(self):
-        self.handlers = HandlerLog()
-        self.site = LoopbackSite(
-            reactor,
-            {
-                b"echo": SockJSResource(self.handlers, reactor=reactor),
-                b"close": SockJSResource(CloseHandler, reactor=reactor),
-            },
-        )
-        self.base = self.site.start().replace("http:", "ws:")
-        self.addCleanup(self.site.stop)
 
     @defer.inlineCallbacks
-    def connect(self, path):
-        factory = WebSocketClientFactory(self.base + path, reactor=reactor)
+    def connect(self, path, origin=None):
+        factory = WebSocketClientFactory(self.base + path, origin=origin, reactor=reactor)
         factory.protocol = _Client
         factory.opened = defer.Deferred()
         factory.closed = defer.Deferred()
@@ -65,6 +53,25 @@ class WebSocketTests(TestCase):
 
     def next(self, client):
         return client.factory.messages.get().addTimeout(_WAIT, reactor)
+
+
+class WebSocketTests(_Connecting, TestCase):
+    """
+    Tests for the SockJS and raw WebSocket transports, with a real
+    Autobahn client over loopback.
+    """
+
+    def setUp(self):
+        self.handlers = HandlerLog()
+        self.site = LoopbackSite(
+            reactor,
+            {
+                b"echo": SockJSResource(self.handlers, reactor=reactor),
+                b"close": SockJSResource(CloseHandler, reactor=reactor),
+            },
+        )
+        self.base = self.site.start().replace("http:", "ws:")
+        self.addCleanup(self.site.stop)
 
     @defer.inlineCallbacks
     def test_sockjs_echo(self):
@@ -138,6 +145,39 @@ class WebSocketTests(TestCase):
         client = yield self.connect("/close/websocket")
         _, code, reason = yield client.factory.closed.addTimeout(_WAIT, reactor)
         self.assertEqual((code, reason), (3000, "Go away!"))
+
+
+class WebSocketOriginTests(_Connecting, TestCase):
+    """
+    Tests for ``allowed_origins`` on both WebSocket URLs, with a real
+    Autobahn client over loopback.
+    """
+
+    def setUp(self):
+        self.handlers = HandlerLog()
+        options = SockJSOptions(allowed_origins=["https://app.example.com"])
+        self.site = LoopbackSite(
+            reactor, {b"echo": SockJSResource(self.handlers, options, reactor)}
+        )
+        self.base = self.site.start().replace("http:", "ws:")
+        self.addCleanup(self.site.stop)
+
+    @defer.inlineCallbacks
+    def test_origins(self):
+        """
+        On ``/<server>/<session>/websocket`` and ``/websocket``, a
+        disallowed origin's handshake is refused; an allowed origin, or
+        none, connects.
+        """
+        for path in ["/echo/0/sid/websocket", "/echo/websocket"]:
+            failure = yield self.assertFailure(
+                self.connect(path, origin="https://evil.example.com"), Exception
+            )
+            self.assertIn("not allowed", str(failure))
+            for origin in ["https://app.example.com", None]:
+                client = yield self.connect(path, origin=origin)
+                yield self.close(client)
+        self.assertEqual(len(self.handlers.handlers), 4)
 
 
 class UpgradeCheckTests(TestCase):
