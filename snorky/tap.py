@@ -100,7 +100,7 @@ class Options(usage.Options):
 
     def opt_allowed_origin(self, origin: str) -> None:
         """
-        An origin allowed to open WebSocket connections, e.g.
+        An origin allowed to use WebSocket and SockJS, e.g.
         https://example.com or *.example.com (repeatable; default: any).
         """
         self["allowed-origins"].append(origin)
@@ -177,9 +177,10 @@ def server_options(options: Mapping[str, Any], key: Optional[str]) -> ServerOpti
     """
     The transports' options from the command line.
     """
+    origins = tuple(options["allowed-origins"]) or ("*",)
     websocket = WebSocketOptions(
         ping_interval=options["ping-interval"],
-        allowed_origins=tuple(options["allowed-origins"]) or ("*",),
+        allowed_origins=origins,
         max_message_size=options["max-message-size"],
         max_connections=options["max-connections"],
         write_delay=options["write-delay"],
@@ -193,6 +194,7 @@ def server_options(options: Mapping[str, Any], key: Optional[str]) -> ServerOpti
         websocket=not options["sockjs-no-websocket"],
         cookie_needed=bool(options["sockjs-cookie"]),
         sockjs_file=options["sockjs-file"],
+        allowed_origins=origins,
     )
     if options["sockjs-url"]:
         sockjs.sockjs_url = options["sockjs-url"]

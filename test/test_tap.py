@@ -9,7 +9,15 @@ from twisted.trial.unittest import TestCase
 
 from snorky.registry import ServiceRegistry
 from snorky.server import PortService
-from snorky.tap import KEY_ENV, ConfigError, Options, SnorkyService, build, makeService
+from snorky.tap import (
+    KEY_ENV,
+    ConfigError,
+    Options,
+    SnorkyService,
+    build,
+    makeService,
+    server_options,
+)
 
 
 def parse(*args):
@@ -73,6 +81,28 @@ class OptionsTests(TestCase):
         self.assertEqual(options["write-delay"], 0.002)
         self.assertEqual(options["ping-interval"], 5.0)
         self.assertEqual(options["max-connections"], 10)
+
+
+class ServerOptionsTests(TestCase):
+    """
+    Tests for server_options, the transports' options from the command line.
+    """
+
+    def test_allowed_origins(self) -> None:
+        """
+        --allowed-origin reaches both the WebSocket and the SockJS options;
+        without it both allow any origin.
+        """
+        options = server_options(
+            parse("--allowed-origin", "https://a.example", "--allowed-origin", "*.b.example"),
+            None,
+        )
+        expected = ("https://a.example", "*.b.example")
+        self.assertEqual(tuple(options.websocket.allowed_origins), expected)
+        self.assertEqual(tuple(options.sockjs.allowed_origins), expected)
+        defaults = server_options(parse(), None)
+        self.assertEqual(tuple(defaults.websocket.allowed_origins), ("*",))
+        self.assertEqual(tuple(defaults.sockjs.allowed_origins), ("*",))
 
 
 class BuildTests(TestCase):
