@@ -7,7 +7,7 @@ sockjs-client scripts in ``node/``.
 import json
 import os
 import shutil
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 from twisted.internet import defer, task
 from twisted.internet.protocol import ProcessProtocol
@@ -121,14 +121,16 @@ class SockJSTestSite(LoopbackSite):
     A loopback site with ``/echo`` (raw echo), ``/sockjs`` (Snorky, with
     ``text``, ``pubsub`` and a connection recorder) and ``/t/`` (the
     scenario page and scripts), serving sockjs-client from node_modules.
+
+    :param allowed_origins: the ``allowed_origins`` of both endpoints.
     """
 
-    def __init__(self, reactor: Any) -> None:
+    def __init__(self, reactor: Any, allowed_origins: Sequence[str] = ("*",)) -> None:
         self.recorder = ConnectionRecorder("recorder")
         registry = ServiceRegistry(
             [TextService("text"), PubSubService("pubsub"), self.recorder]
         )
-        options = SockJSOptions(sockjs_file=CLIENT_FILE)
+        options = SockJSOptions(sockjs_file=CLIENT_FILE, allowed_origins=allowed_origins)
         super().__init__(
             reactor,
             {

@@ -70,3 +70,53 @@ class BrowserClientTests(TestCase):
         The jsonp-polling transport carries the whole scenario.
         """
         return self.check("jsonp-polling")
+
+
+class BrowserOriginTests(TestCase):
+    """
+    sockjs-client in a Chromium page from ``localhost`` against endpoints
+    on ``127.0.0.1`` that limit ``allowed_origins``.
+    """
+
+    timeout = 120
+
+    @defer.inlineCallbacks
+    def scenario(self, allowed_origins, *transports):
+        """
+        Serve with *allowed_origins*; return the scenario's result over
+        each of *transports*.
+        """
+        self.site = SockJSTestSite(reactor, allowed_origins)
+        base = self.site.start()
+        self.addCleanup(self.site.stop)
+        page = base.replace("127.0.0.1", "localhost") + "/t/page.html"
+        results = yield run_script(
+            reactor, "run_browser.js", [page, base] + list(transports), timeout=90
+        )
+        return results
+
+    @defer.inlineCallbacks
+    def test_listed_page(self):
+        """
+        A page from a listed origin carries the scenario over a direct
+        transport and over an iframe one, whose requests come from the
+        endpoint's own, unlisted, origin.
+        """
+        transports = ["xhr-polling", "iframe-xhr-polling"]
+        results = yield self.scenario(["http://localhost:*"], *transports)
+        self.assertEqual(
+            results,
+            [{"transport": t, "echoed": ECHOED, "snorky": True, "error": None}
+             for t in transports],
+        )
+
+    @defer.inlineCallbacks
+    def test_unlisted_page(self):
+        """
+        A page from an unlisted origin cannot connect: sockjs-client gives
+        up on its refused ``/info``, and no Snorky client is made.
+        """
+        [result] = yield self.scenario(["https://app.example.com"], "xhr-polling")
+        self.assertEqual(result["echoed"], 0)
+        self.assertIn("1002", result["error"])
+        self.assertEqual(self.site.recorder.connected, [])
