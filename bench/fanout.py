@@ -101,6 +101,58 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float) -> None:
     raise RuntimeError("the server did not listen within {} s".format(timeout))
 
 
+class SnorkyServer:
+    """
+    ``twistd -n snorky`` pinned to *cpu*, with the DataSync *config* (TOML
+    text), a WebSocket frontend and an HTTP backend on free loopback
+    ports; its log and config live in a temporary folder. A context
+    manager: leaving it stops the server and removes the folder.
+    """
+
+    def __init__(self, cpu: int, config: str, *args: str) -> None:
+        self.workdir = tempfile.mkdtemp(prefix="snorky-bench-")
+        config_path = os.path.join(self.workdir, "snorky.toml")
+        with open(config_path, "w") as f:
+            f.write(config)
+        front_port, back_port = free_port(), free_port()
+        self.url = "ws://127.0.0.1:{}/ws".format(front_port)
+        self.backend_url = "http://127.0.0.1:{}/backend".format(back_port)
+        self.log_path = os.path.join(self.workdir, "server.log")
+        env = dict(os.environ, PYTHONPATH=ROOT)
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(
+                ["taskset", "-c", str(cpu), sys.executable, "-c", TWISTD,
+                 "-n", "--pidfile=", "snorky", "--config", config_path,
+                 "--ports", "frontend:websocket:tcp:{}:interface=127.0.0.1".format(front_port),
+                 "--ports", "backend:http:tcp:{}:interface=127.0.0.1".format(back_port),
+                 "--backend-key", KEY, *args],
+                stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, env=env,
+            )
+        self.pid = self.process.pid
+        try:
+            wait_for_port(back_port, self.process, 30)
+            wait_for_port(front_port, self.process, 30)
+        except BaseException:
+            self.stop()
+            raise
+
+    def __enter__(self) -> "SnorkyServer":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
 class LoadGenerator:
     """
     The Node.js process holding the WebSocket connections; a thread reads
@@ -178,7 +230,10 @@ class Publisher:
         self.published = [0] * workers
         self.tasks: "queue.Queue[Optional[float]]" = queue.Queue()
 
-    def _publish(self, backend: SnorkyBackend, worker: int, stamp: float) -> None:
+    def publish(self, backend: SnorkyBackend, worker: int, stamp: float) -> None:
+        """
+        Publish one batch from *worker*, stamped *stamp*, through *backend*.
+        """
         sequence = self.published[worker]
         backend.publish_deltas(
             {"type": "insert", "model": "Bench",
@@ -190,7 +245,7 @@ class Publisher:
     def _flat_out(self, worker: int, until: float) -> None:
         with SnorkyBackend(self.url, KEY, timeout=60) as backend:
             while time.monotonic() < until:
-                self._publish(backend, worker, time.time() * 1000)
+                self.publish(backend, worker, time.time() * 1000)
 
     def _scheduled(self, worker: int) -> None:
         with SnorkyBackend(self.url, KEY, timeout=60) as backend:
@@ -198,7 +253,7 @@ class Publisher:
                 stamp = self.tasks.get()
                 if stamp is None:
                     return
-                self._publish(backend, worker, stamp)
+                self.publish(backend, worker, stamp)
 
     def flat_out(self, seconds: float) -> int:
         """
@@ -316,125 +371,108 @@ def main() -> None:
     print("Server pinned to CPU {}, load generator and publisher to CPU {}".format(
         options.server_cpu, options.client_cpu))
     os.sched_setaffinity(0, {options.client_cpu})
-    workdir = tempfile.mkdtemp(prefix="snorky-fanout-")
-    config_path = os.path.join(workdir, "snorky.toml")
-    with open(config_path, "w") as f:
-        f.write(CONFIG)
-    front_port, back_port = free_port(), free_port()
-    log_path = os.path.join(workdir, "server.log")
-    env = dict(os.environ, PYTHONPATH=ROOT)
     write_delay = []
     if options.write_delay is not None:
         write_delay = ["--write-delay", str(options.write_delay)]
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            ["taskset", "-c", str(options.server_cpu), sys.executable, "-c", TWISTD,
-             "-n", "--pidfile=", "snorky", "--config", config_path,
-             "--ports", "frontend:websocket:tcp:{}:interface=127.0.0.1".format(front_port),
-             "--ports", "backend:http:tcp:{}:interface=127.0.0.1".format(back_port),
-             "--backend-key", KEY, *write_delay],
-            stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env,
-        )
     generators: List[LoadGenerator] = []
-    try:
-        wait_for_port(back_port, server, 30)
-        wait_for_port(front_port, server, 30)
-        url = "ws://127.0.0.1:{}/ws".format(front_port)
-        backend_url = "http://127.0.0.1:{}/backend".format(back_port)
-        backend = SnorkyBackend(backend_url, KEY)
+    with SnorkyServer(options.server_cpu, CONFIG, *write_delay) as snorky:
+        try:
+            run(options, snorky, generators)
+        finally:
+            for generator in generators:
+                generator.stop()
 
-        if options.idle:
-            time.sleep(1)
-            before = rss_kib(server.pid)
-            idle = LoadGenerator(options.client_cpu, url, "--idle", str(options.idle))
-            generators.append(idle)
-            idle.read("ready", 120)
-            time.sleep(2)
-            after = rss_kib(server.pid)
-            print("Idle memory: {} connections, server RSS {:.1f} -> {:.1f} MiB, "
-                  "{:.1f} KiB per connection".format(
-                      options.idle, before / 1024, after / 1024,
-                      (after - before) / options.idle))
-            idle.stop()
 
-        tokens = [
-            backend.authorize_subscription([{"dealer": "bench", "query": None}])
-            for _ in range(options.subscribers)
+def run(options: argparse.Namespace, snorky: SnorkyServer,
+        generators: List[LoadGenerator]) -> None:
+    """
+    The measurements of :func:`main`, against the running *snorky*; every
+    load generator started goes into *generators*.
+    """
+    server, url, backend_url = snorky.process, snorky.url, snorky.backend_url
+    backend = SnorkyBackend(backend_url, KEY)
+
+    if options.idle:
+        time.sleep(1)
+        before = rss_kib(server.pid)
+        idle = LoadGenerator(options.client_cpu, url, "--idle", str(options.idle))
+        generators.append(idle)
+        idle.read("ready", 120)
+        time.sleep(2)
+        after = rss_kib(server.pid)
+        print("Idle memory: {} connections, server RSS {:.1f} -> {:.1f} MiB, "
+              "{:.1f} KiB per connection".format(
+                  options.idle, before / 1024, after / 1024,
+                  (after - before) / options.idle))
+        idle.stop()
+
+    tokens = [
+        backend.authorize_subscription([{"dealer": "bench", "query": None}])
+        for _ in range(options.subscribers)
+    ]
+    tokens_path = os.path.join(snorky.workdir, "tokens.json")
+    with open(tokens_path, "w") as f:
+        json.dump(tokens, f)
+    subscribers = LoadGenerator(options.client_cpu, url, "--tokens", tokens_path)
+    generators.append(subscribers)
+    subscribers.read("ready", 120)
+    print("{} subscribers ready; {} s per phase".format(
+        options.subscribers, options.seconds))
+    header = ("{:<26} {:>7} {:>10} {:>12} {:>9} {:>7} {:>7} {:>7} {:>5} {:>4} "
+              "{:>8} {:>9} {:>11}")
+    print(header.format(
+        "phase", "deltas/s", "deliveries", "deliveries/s", "server µs", "p50 ms",
+        "p99 ms", "max ms", "lost", "dups", "server %", "loadgen %", "publisher %"))
+    watched = (server.pid, subscribers.process.pid, os.getpid())
+    known = {
+        "batch1": ("batches of 1, max speed", 1, None),
+        "batch50": ("batches of 50, max speed", 50, None),
+        "steady": ("{:g}/s, batches of 1".format(options.rate), 1, options.rate),
+    }
+    phases = [(name, *known[name], options.seconds) for name in options.phases.split(",")]
+    if options.warmup:
+        # The server's first full garbage collection after the
+        # subscribers connected would otherwise land in the first phase.
+        phases.insert(0, ("warmup", "warm-up (not a result)", 1, options.rate,
+                          options.warmup))
+    report: Dict[str, Any] = {}
+    for name, label, batch, rate, seconds in phases:
+        cpu_before = cpu_seconds(server.pid)
+        busy_before = [cpu_seconds(pid) for pid in watched]
+        started = time.monotonic()
+        if rate is None:
+            publisher = Publisher(backend_url, name, batch, options.publishers)
+            published, unsent = publisher.flat_out(seconds), 0
+        else:
+            publisher = Publisher(backend_url, name, batch, options.steady_workers)
+            published, unsent = publisher.steady(seconds, rate, 10)
+        busy = [
+            (cpu_seconds(pid) - before) / (time.monotonic() - started) * 100
+            for pid, before in zip(watched, busy_before)
         ]
-        tokens_path = os.path.join(workdir, "tokens.json")
-        with open(tokens_path, "w") as f:
-            json.dump(tokens, f)
-        subscribers = LoadGenerator(options.client_cpu, url, "--tokens", tokens_path)
-        generators.append(subscribers)
-        subscribers.read("ready", 120)
-        print("{} subscribers ready; {} s per phase".format(
-            options.subscribers, options.seconds))
-        header = ("{:<26} {:>7} {:>10} {:>12} {:>9} {:>7} {:>7} {:>7} {:>5} {:>4} "
-                  "{:>8} {:>9} {:>11}")
-        print(header.format(
-            "phase", "deltas/s", "deliveries", "deliveries/s", "server µs", "p50 ms",
-            "p99 ms", "max ms", "lost", "dups", "server %", "loadgen %", "publisher %"))
-        watched = (server.pid, subscribers.process.pid, os.getpid())
-        known = {
-            "batch1": ("batches of 1, max speed", 1, None),
-            "batch50": ("batches of 50, max speed", 50, None),
-            "steady": ("{:g}/s, batches of 1".format(options.rate), 1, options.rate),
-        }
-        phases = [(name, *known[name], options.seconds) for name in options.phases.split(",")]
-        if options.warmup:
-            # The server's first full garbage collection after the
-            # subscribers connected would otherwise land in the first phase.
-            phases.insert(0, ("warmup", "warm-up (not a result)", 1, options.rate,
-                              options.warmup))
-        report: Dict[str, Any] = {}
-        for name, label, batch, rate, seconds in phases:
-            cpu_before = cpu_seconds(server.pid)
-            busy_before = [cpu_seconds(pid) for pid in watched]
-            started = time.monotonic()
-            if rate is None:
-                publisher = Publisher(backend_url, name, batch, options.publishers)
-                published, unsent = publisher.flat_out(seconds), 0
-            else:
-                publisher = Publisher(backend_url, name, batch, options.steady_workers)
-                published, unsent = publisher.steady(seconds, rate, 10)
-            busy = [
-                (cpu_seconds(pid) - before) / (time.monotonic() - started) * 100
-                for pid, before in zip(watched, busy_before)
-            ]
-            expected = published * options.subscribers
-            # Max-speed phases can leave the load generator tens of seconds
-            # behind; a shorter wait would count late deliveries as lost.
-            report = drain(subscribers, name, expected, 90)
-            cpu = cpu_seconds(server.pid) - cpu_before
-            phase = report["phases"].get(name, {"received": 0})
-            received = phase["received"]
-            seconds = phase.get("seconds") or float("nan")
-            row = ("{:<26} {:>7.0f} {:>10} {:>12.0f} {:>9.2f} {:>7} {:>7} {:>7} "
-                   "{:>5} {:>4} {:>8.0f} {:>9.0f} {:>11.0f}")
-            print(row.format(
-                label, published / seconds, received, received / seconds,
-                cpu / max(received, 1) * 1e6, phase.get("p50_ms"), phase.get("p99_ms"),
-                phase.get("max_ms"), expected - received, phase.get("duplicates", 0),
-                *busy),
-                flush=True)
-            if unsent:
-                print("  the publisher fell behind: {} batches were never sent".format(
-                    unsent))
-        print("Connections closed early (client side): {}; slow consumers dropped "
-              "(server log): {}".format(report.get("closed_early"),
-                                        slow_consumer_drops(log_path)))
-        backend.close()
-    finally:
-        for generator in generators:
-            generator.stop()
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+        expected = published * options.subscribers
+        # Max-speed phases can leave the load generator tens of seconds
+        # behind; a shorter wait would count late deliveries as lost.
+        report = drain(subscribers, name, expected, 90)
+        cpu = cpu_seconds(server.pid) - cpu_before
+        phase = report["phases"].get(name, {"received": 0})
+        received = phase["received"]
+        seconds = phase.get("seconds") or float("nan")
+        row = ("{:<26} {:>7.0f} {:>10} {:>12.0f} {:>9.2f} {:>7} {:>7} {:>7} "
+               "{:>5} {:>4} {:>8.0f} {:>9.0f} {:>11.0f}")
+        print(row.format(
+            label, published / seconds, received, received / seconds,
+            cpu / max(received, 1) * 1e6, phase.get("p50_ms"), phase.get("p99_ms"),
+            phase.get("max_ms"), expected - received, phase.get("duplicates", 0),
+            *busy),
+            flush=True)
+        if unsent:
+            print("  the publisher fell behind: {} batches were never sent".format(
+                unsent))
+    print("Connections closed early (client side): {}; slow consumers dropped "
+          "(server log): {}".format(report.get("closed_early"),
+                                    slow_consumer_drops(snorky.log_path)))
+    backend.close()
 
 
 if __name__ == "__main__":
