@@ -59,7 +59,9 @@ def publish_after_commit(delta: Delta, using: str) -> None:
     if not connection.in_atomic_block:
         publish_now([delta])
         return
-    savepoints = frozenset(connection.savepoint_ids)
+    # A block entered with savepoint=False (as Django's own save() and
+    # delete() do) has no savepoint of its own to roll back.
+    savepoints = frozenset(s for s in connection.savepoint_ids if s is not None)
     batches = [b for b in _batches.get(connection, ()) if _queued(connection, b)]
     if batches and batches[-1].savepoints == savepoints:
         batches[-1].deltas.append(delta)

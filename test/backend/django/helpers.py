@@ -103,7 +103,7 @@ class DjangoSnorkyTestCase:
         """
         Override settings (with the key) until the end of the test.
         """
-        override = override_settings(SNORKY_API_KEY=KEY, **values)
+        override = override_settings(**{"SNORKY_API_KEY": KEY, **values})
         override.enable()
         self.addCleanup(override.disable)
 
