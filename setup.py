@@ -17,7 +17,8 @@ setup(
         "treq>=23.11",
     ],
     extras_require={
-        "test": ["hypothesis>=6.0"],
+        "test": ["hypothesis>=6.0", "django>=4.2"],
+        "django": ["django>=4.2"],
         "doc": ["sphinx>=7.0"],
     },
     classifiers=[
