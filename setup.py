@@ -19,7 +19,7 @@ setup(
     extras_require={
         "test": ["hypothesis>=6.0", "django>=4.2"],
         "django": ["django>=4.2"],
-        "doc": ["sphinx>=7.0"],
+        "doc": ["sphinx>=7.0", "django>=4.2"],
     },
     classifiers=[
         "Framework :: Twisted",
