@@ -2,6 +2,8 @@
 
 from typing import Any, Iterable, Optional
 
+from twisted.internet.defer import Deferred, succeed
+
 from snorky.envelopes import encode
 
 __all__ = ["Client", "send_to_clients", "send_encoded_to_clients"]
@@ -47,6 +49,16 @@ class Client:
         Write a prepared frame to the connection.
         """
         raise NotImplementedError
+
+    def probe(self, timeout: float) -> "Deferred[bool]":
+        """
+        Find out whether the connection still answers, for a service that
+        would give what this client holds to another one: fires with
+        ``True`` if the peer answers within *timeout* seconds, or when the
+        transport has no way to ask; with ``False`` otherwise, and the
+        connection is then being dropped.
+        """
+        return succeed(self.connected)
 
     def send(self, envelope: Any) -> None:
         """

@@ -111,6 +111,23 @@ class ClientTests(TestCase):
         self.assertEqual(repr(FrameClient("10.1.2.3")), "<FrameClient frames 10.1.2.3>")
 
 
+class ProbeDefaultTests(TestCase):
+    """
+    Tests for the default :meth:`Client.probe`.
+    """
+
+    def test_answers_connected(self) -> None:
+        """
+        A transport that cannot ask its peer answers whether it is still connected.
+        """
+        client = FrameClient()
+        answers: List[bool] = []
+        client.probe(5).addCallback(answers.append)
+        client.connected = False
+        client.probe(5).addCallback(answers.append)
+        self.assertEqual(answers, [True, False])
+
+
 class SendEncodedToClientsTests(TestCase):
     """
     Tests for :func:`send_encoded_to_clients`.

@@ -7,6 +7,7 @@ The WebSocket transport, on Autobahn: each WebSocket connection becomes a
 ``twisted.web`` resource next to others on one port.
 """
 
+import secrets
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Set
@@ -177,6 +178,9 @@ class WebSocketClient(Client):
     def prepare(self, data: bytes) -> PreparedMessage:
         return self.protocol.factory.prepareMessage(data, isBinary=False)
 
+    def probe(self, timeout: float) -> "Deferred[bool]":
+        return self.protocol.probe(timeout)
+
 
 class SnorkyWebSocketProtocol(WebSocketServerProtocol):
     """
@@ -201,6 +205,11 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
     _pending_size = 0
     #: The connection's socket, when :meth:`flush` may write to it itself.
     _socket: Optional[socket.socket] = None
+    #: Who waits for the answer to the ping :meth:`probe` sent, its
+    #: payload and its timeout; ``None`` when no probe is under way.
+    _probe_waiters: Optional[List[Deferred]] = None
+    _probe_payload = b""
+    _probe_timeout: Any = None
 
     def connectionMade(self) -> None:
         self._pending = []
@@ -218,6 +227,7 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
                 self.closeHandshakeTimeoutCall = None
             self._pending.clear()
             self._socket = None
+            self._probe_answered(False)
             self.factory._connection_lost(self)
 
     def onOpen(self) -> None:
@@ -319,6 +329,44 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
             transport.write(data)
         if self._write_watch is not None:
             self._write_watch.wrote(len(data))
+
+    def probe(self, timeout: float) -> "Deferred[bool]":
+        """
+        Ping the peer: fires with ``True`` when it answers, or with
+        ``False`` if it does not within *timeout* seconds (the connection
+        is then dropped) or the connection is not open. Probes made while
+        one is under way share its ping.
+        """
+        if self.state != self.STATE_OPEN:
+            return succeed(False)
+        waiter: "Deferred[bool]" = Deferred()
+        if self._probe_waiters is None:
+            self._probe_waiters = []
+            self._probe_payload = secrets.token_bytes(8)
+            self._probe_timeout = self.factory.reactor.callLater(
+                timeout, self._probe_unanswered
+            )
+            self.sendPing(self._probe_payload)
+        self._probe_waiters.append(waiter)
+        return waiter
+
+    def onPong(self, payload: bytes) -> None:
+        if self._probe_waiters is not None and payload == self._probe_payload:
+            self._probe_answered(True)
+
+    def _probe_unanswered(self) -> None:
+        self._probe_timeout = None
+        self.wasNotCleanReason = "No answer to a ping"
+        self._probe_answered(False)
+        self.dropConnection(abort=True)
+
+    def _probe_answered(self, alive: bool) -> None:
+        waiters, self._probe_waiters = self._probe_waiters, None
+        if self._probe_timeout is not None:
+            self._probe_timeout.cancel()
+            self._probe_timeout = None
+        for waiter in waiters or ():
+            waiter.callback(alive)
 
     def sendCloseFrame(
         self, code: Optional[int] = None, reasonUtf8: Optional[bytes] = None,

@@ -54,6 +54,7 @@ _KINDS = {"broadcast": BroadcastDealer, "simple": SimpleDealer, "filter": Filter
 # arguments to DataSyncService, except timeout_interval (DataSyncBackend).
 _OPTIONS = {
     "grace_period": (True, 0),
+    "holder_timeout": (True, 0),
     "max_buffer": (False, 0),
     "max_replay": (False, 0),
     "max_subscriptions_per_client": (False, 1),

@@ -66,6 +66,14 @@ class DataSyncService(RPCService):
     :param grace_period: seconds a subscription outlives its holder's
         connection, buffering deltas, so that a reconnecting browser can
         acquire it again and miss nothing; ``0`` drops it at once.
+    :param holder_timeout: seconds to wait, when a client re-acquiring a
+        subscription with ``after`` finds it still held by another
+        connection, for that connection to answer a ping
+        (:meth:`~snorky.Client.probe`). One that does not is dropped and the
+        subscription passes to the new client, replay included: a browser
+        whose old connection died without the server noticing gets its
+        subscription back. One that answers keeps it (``Subscription already
+        acquired``). ``0`` never waits: the holder keeps it.
     :param max_buffer: deltas buffered per subscription while nobody holds
         it; one more expires the subscription.
     :param max_replay: delta messages each subscription keeps for replay
@@ -86,6 +94,7 @@ class DataSyncService(RPCService):
         name: str,
         dealers: Iterable[Union[Dealer, type]] = (),
         grace_period: float = 30.0,
+        holder_timeout: float = 5.0,
         max_buffer: int = 1000,
         max_replay: int = 1000,
         max_subscriptions_per_client: int = 1000,
@@ -95,6 +104,8 @@ class DataSyncService(RPCService):
         super().__init__(name)
         if grace_period < 0:
             raise ValueError("grace_period must not be negative")
+        if holder_timeout < 0:
+            raise ValueError("holder_timeout must not be negative")
         if max_buffer < 0:
             raise ValueError("max_buffer must not be negative")
         if max_replay < 0:
@@ -103,6 +114,7 @@ class DataSyncService(RPCService):
             from twisted.internet import reactor
         self.reactor = reactor
         self.grace_period = grace_period
+        self.holder_timeout = holder_timeout
         self.max_buffer = max_buffer
         self.max_replay = max_replay
         #: The ``seq`` of the last delta message; the next one gets one more.
@@ -282,14 +294,15 @@ class DataSyncService(RPCService):
 
     @rpc_asynchronous
     @rpc_command(name="acquireSubscription")
-    def acquire_subscription(
+    async def acquire_subscription(
         self, req: Request, token: Any = _NOT_GIVEN, after: Any = _NOT_GIVEN
     ) -> None:
         """
         Hold the subscription with *token*: the response comes first, then
         the deltas buffered for it, in publish order. With *after*, the
         last ``seq`` the client saw for it, the deltas sent or buffered
-        after that one come instead.
+        after that one come instead, and a holder that no longer answers
+        is let go first.
         """
         if token is _NOT_GIVEN:
             raise RPCError('Missing field "token"')
@@ -297,10 +310,29 @@ class DataSyncService(RPCService):
             after = None
         elif isinstance(after, bool) or not isinstance(after, int):
             raise RPCError("Invalid params")
+        else:
+            await self._check_holder(req.client, token)
+            if not req.client.connected:
+                return
         buffered = self.acquire(req.client, token, after)
         req.reply(None)
         for data in buffered:
             req.client.send_encoded(data)
+
+    async def _check_holder(self, client: Client, token: Any) -> None:
+        """
+        If another connection holds the subscription with *token* and does
+        not answer within ``holder_timeout``, take the subscription from
+        it, as its disconnection will.
+        """
+        subscription = self.find_subscription(token)
+        if subscription is None or not self.holder_timeout:
+            return
+        holder = subscription.client
+        if holder is None or holder is client:
+            return
+        if not await holder.probe(self.holder_timeout):
+            self.client_disconnected(holder)
 
     @rpc_command(name="cancelSubscription")
     def cancel_subscription(self, req: Request, token: Any = _NOT_GIVEN) -> None:

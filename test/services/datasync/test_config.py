@@ -19,6 +19,7 @@ something_else = true
 
 [datasync]
 grace_period = 10
+holder_timeout = 2.5
 max_buffer = 50
 max_replay = 20
 timeout_interval = 60
@@ -167,8 +168,9 @@ class ServicesFromConfigTests(TestCase):
             sorted(frontend.dealers), ["all_players", "player_by_team", "players"]
         )
         self.assertEqual(
-            (frontend.grace_period, frontend.max_buffer, frontend.max_replay),
-            (10, 50, 20),
+            (frontend.grace_period, frontend.holder_timeout, frontend.max_buffer,
+             frontend.max_replay),
+            (10, 2.5, 50, 20),
         )
         self.assertIs(frontend.reactor, clock)
         self.assertIs(backend.frontend, frontend)

@@ -37,7 +37,8 @@ class DataSyncIntegrationTests(TestCase):
 
     def setUp(self):
         self.frontend = DataSyncService(
-            "datasync", [AllPlayers, PlayerById, Players], grace_period=30
+            "datasync", [AllPlayers, PlayerById, Players], grace_period=30,
+            holder_timeout=0.5,
         )
         backend = DataSyncBackend("datasync_backend", self.frontend)
         root = Resource()
@@ -147,6 +148,39 @@ class DataSyncIntegrationTests(TestCase):
         after = insert({"id": 5, "color": "red"})
         await self.app.publish_deltas([after])
         self.assertEqual(await self.deltas(second, 4), missed + [after])
+
+    async def test_silent_holder_let_go(self):
+        """A browser whose old connection went silent gets its subscription back, missing nothing."""
+        first = await self.browser()
+        token = await self.subscribe(first, ("AllPlayers", None))
+        await self.app.publish_deltas([insert({"id": 1})])
+        seen = (await first.next_notification())["message"]["seq"]
+        # The first connection stops reading, as over a network that died
+        # without a word: it cannot answer the server's ping any more.
+        first.protocol.transport.pauseProducing()
+        missed = [insert({"id": n}) for n in (2, 3)]
+        await self.app.publish_deltas(missed)
+        second = await self.browser()
+        answer = await second.call(
+            "datasync", "acquireSubscription", token=token, after=seen
+        )
+        self.assertEqual(answer["type"], "response", answer)
+        self.assertEqual(await self.deltas(second, 2), missed)
+        last = insert({"id": 4})
+        await self.app.publish_deltas([last])
+        self.assertEqual(await self.deltas(second, 1), [last])
+        first.protocol.transport.resumeProducing()
+        self.assertNotEqual(await first.closed.addTimeout(5, reactor), 1000)
+
+    async def test_answering_holder_keeps_it(self):
+        """A subscription whose holder still answers is not handed to another connection."""
+        first = await self.browser()
+        token = await self.subscribe(first, ("AllPlayers", None))
+        second = await self.browser()
+        answer = await second.call("datasync", "acquireSubscription", token=token, after=0)
+        self.assertEqual(answer["message"], "Subscription already acquired")
+        await self.app.publish_deltas([insert({"id": 1})])
+        self.assertEqual(await self.deltas(first, 1), [insert({"id": 1})])
 
     async def test_backend_errors(self):
         """Backend errors reach the application with their exact text."""

@@ -2,6 +2,7 @@
 
 import json
 
+from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
@@ -837,3 +838,98 @@ class ReplayTests(TestCase):
         self.assertEqual(answer["message"], "Subscription already acquired")
         self.h.publish(insert({"id": 3}))
         self.assertEqual(self.ids(holder), [1, 2, 3])
+
+
+class ProbedClient(RecordingClient):
+    """
+    A browser whose connection answers :meth:`probe` only when the test
+    says, through the Deferreds in :attr:`probes`.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.probes = []
+
+    def probe(self, timeout):
+        probe = Deferred()
+        self.probes.append((timeout, probe))
+        return probe
+
+
+class HolderProbeTests(TestCase):
+    """
+    A client re-acquiring with ``after`` a subscription that another
+    connection holds gets it if that connection does not answer a probe.
+    """
+
+    def setUp(self):
+        self.h = Harness(grace_period=30, holder_timeout=4)
+        self.holder = ProbedClient()
+        self.h.front.client_connected(self.holder)
+        self.token = self.h.subscribe(self.holder, ("AllPlayers", None))
+        self.h.publish(insert({"id": 1}), insert({"id": 2}))
+        # The holder's connection died after the first delta; the server
+        # has not noticed.
+        self.seen = self.holder.sent[0]["message"]["seq"]
+        self.newcomer = self.h.browser()
+
+    def reacquire(self):
+        frame = {"command": "acquireSubscription",
+                 "params": {"token": self.token, "after": self.seen}, "callId": 7}
+        self.h.front.process_frame(
+            self.newcomer, json.dumps({"service": "datasync", "message": frame})
+        )
+        return [e["message"] for e in self.newcomer.sent]
+
+    def test_unanswered_holder_let_go(self):
+        """When the holder does not answer, the newcomer gets the subscription and what it missed."""
+        self.assertEqual(self.reacquire(), [])
+        [(timeout, probe)] = self.holder.probes
+        self.assertEqual(timeout, 4)
+        probe.callback(False)
+        messages = [e["message"] for e in self.newcomer.sent]
+        self.assertEqual(messages[0], {"type": "response", "callId": 7, "data": None})
+        self.assertEqual([m["delta"]["data"] for m in messages[1:]], [{"id": 2}])
+        self.assertEqual(self.h.frontend.subscriptions_by_client.keys(), {self.newcomer})
+        self.holder.sent.clear()
+        self.newcomer.sent.clear()
+        self.h.publish(insert({"id": 3}))
+        self.assertEqual(self.h.deltas(self.holder), [])
+        self.assertEqual(self.h.deltas(self.newcomer), [insert({"id": 3})])
+
+    def test_answering_holder_keeps_it(self):
+        """A holder that answers keeps the subscription; the newcomer is told it is taken."""
+        self.reacquire()
+        self.holder.probes[0][1].callback(True)
+        [answer] = [e["message"] for e in self.newcomer.sent]
+        self.assertEqual(answer["message"], "Subscription already acquired")
+        self.assertEqual(self.h.frontend.subscriptions_by_client.keys(), {self.holder})
+
+    def test_without_after_no_probe(self):
+        """Acquiring without ``after`` is refused at once, without probing the holder."""
+        answer = self.h.acquire(self.newcomer, self.token)
+        self.assertEqual(answer["message"], "Subscription already acquired")
+        self.assertEqual(self.holder.probes, [])
+
+    def test_zero_timeout_no_probe(self):
+        """With holder_timeout 0 the holder is never probed and keeps the subscription."""
+        h = Harness(grace_period=30, holder_timeout=0)
+        holder = ProbedClient()
+        h.front.client_connected(holder)
+        token = h.subscribe(holder, ("AllPlayers", None))
+        answer = h.acquire(h.browser(), token, after=0)
+        self.assertEqual(answer["message"], "Subscription already acquired")
+        self.assertEqual(holder.probes, [])
+
+    def test_newcomer_gone_while_waiting(self):
+        """A newcomer that disconnects before the probe ends gets nothing; the subscription waits."""
+        self.reacquire()
+        self.h.disconnect(self.newcomer)
+        self.holder.probes[0][1].callback(False)
+        self.assertEqual(self.h.frontend.subscriptions_by_client, {})
+        subscription = self.h.frontend.find_subscription(self.token)
+        self.assertIs(subscription.state, State.DETACHED)
+
+    def test_negative_timeout_refused(self):
+        """A negative holder_timeout is refused."""
+        self.assertRaises(ValueError, DataSyncService, "datasync", holder_timeout=-1)
