@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "WebSocketOptions",
     "WebSocketClient",
+    "PingProbe",
     "SnorkyWebSocketProtocol",
     "SnorkyWebSocketFactory",
     "websocket_resource",
@@ -156,6 +157,63 @@ def _plain_socket(transport: Any) -> Optional[socket.socket]:
     return transport.socket
 
 
+class PingProbe:
+    """
+    Gives an Autobahn server protocol :meth:`probe`: a ping its peer must
+    answer. The protocol's factory needs a ``reactor``.
+    """
+
+    #: Who waits for the answer to the ping :meth:`probe` sent, its
+    #: payload and its timeout; ``None`` when no probe is under way.
+    _probe_waiters: Optional[List[Deferred]] = None
+    _probe_payload = b""
+    _probe_timeout: Any = None
+
+    def probe(self, timeout: float) -> "Deferred[bool]":
+        """
+        Ping the peer: fires with ``True`` when it answers, or with
+        ``False`` if it does not within *timeout* seconds (the connection
+        is then dropped) or the connection is not open. Probes made while
+        one is under way share its ping.
+        """
+        if self.state != self.STATE_OPEN:
+            return succeed(False)
+        waiter: "Deferred[bool]" = Deferred()
+        if self._probe_waiters is None:
+            self._probe_waiters = []
+            self._probe_payload = secrets.token_bytes(8)
+            self._probe_timeout = self.factory.reactor.callLater(
+                timeout, self._probe_unanswered
+            )
+            self.sendPing(self._probe_payload)
+        self._probe_waiters.append(waiter)
+        return waiter
+
+    def onPong(self, payload: bytes) -> None:
+        if self._probe_waiters is not None and payload == self._probe_payload:
+            self._probe_answered(True)
+
+    def _probe_unanswered(self) -> None:
+        self._probe_timeout = None
+        self.wasNotCleanReason = "No answer to a ping"
+        self._probe_answered(False)
+        self.dropConnection(abort=True)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        try:
+            super().connectionLost(reason)  # type: ignore[misc]
+        finally:
+            self._probe_answered(False)
+
+    def _probe_answered(self, alive: bool) -> None:
+        waiters, self._probe_waiters = self._probe_waiters, None
+        if self._probe_timeout is not None:
+            self._probe_timeout.cancel()
+            self._probe_timeout = None
+        for waiter in waiters or ():
+            waiter.callback(alive)
+
+
 class WebSocketClient(Client):
     """
     One WebSocket connection as services see it. Frames are prepared once
@@ -182,7 +240,7 @@ class WebSocketClient(Client):
         return self.protocol.probe(timeout)
 
 
-class SnorkyWebSocketProtocol(WebSocketServerProtocol):
+class SnorkyWebSocketProtocol(PingProbe, WebSocketServerProtocol):
     """
     One WebSocket connection to the factory's registry.
 
@@ -205,11 +263,6 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
     _pending_size = 0
     #: The connection's socket, when :meth:`flush` may write to it itself.
     _socket: Optional[socket.socket] = None
-    #: Who waits for the answer to the ping :meth:`probe` sent, its
-    #: payload and its timeout; ``None`` when no probe is under way.
-    _probe_waiters: Optional[List[Deferred]] = None
-    _probe_payload = b""
-    _probe_timeout: Any = None
 
     def connectionMade(self) -> None:
         self._pending = []
@@ -227,7 +280,6 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
                 self.closeHandshakeTimeoutCall = None
             self._pending.clear()
             self._socket = None
-            self._probe_answered(False)
             self.factory._connection_lost(self)
 
     def onOpen(self) -> None:
@@ -329,44 +381,6 @@ class SnorkyWebSocketProtocol(WebSocketServerProtocol):
             transport.write(data)
         if self._write_watch is not None:
             self._write_watch.wrote(len(data))
-
-    def probe(self, timeout: float) -> "Deferred[bool]":
-        """
-        Ping the peer: fires with ``True`` when it answers, or with
-        ``False`` if it does not within *timeout* seconds (the connection
-        is then dropped) or the connection is not open. Probes made while
-        one is under way share its ping.
-        """
-        if self.state != self.STATE_OPEN:
-            return succeed(False)
-        waiter: "Deferred[bool]" = Deferred()
-        if self._probe_waiters is None:
-            self._probe_waiters = []
-            self._probe_payload = secrets.token_bytes(8)
-            self._probe_timeout = self.factory.reactor.callLater(
-                timeout, self._probe_unanswered
-            )
-            self.sendPing(self._probe_payload)
-        self._probe_waiters.append(waiter)
-        return waiter
-
-    def onPong(self, payload: bytes) -> None:
-        if self._probe_waiters is not None and payload == self._probe_payload:
-            self._probe_answered(True)
-
-    def _probe_unanswered(self) -> None:
-        self._probe_timeout = None
-        self.wasNotCleanReason = "No answer to a ping"
-        self._probe_answered(False)
-        self.dropConnection(abort=True)
-
-    def _probe_answered(self, alive: bool) -> None:
-        waiters, self._probe_waiters = self._probe_waiters, None
-        if self._probe_timeout is not None:
-            self._probe_timeout.cancel()
-            self._probe_timeout = None
-        for waiter in waiters or ():
-            waiter.callback(alive)
 
     def sendCloseFrame(
         self, code: Optional[int] = None, reasonUtf8: Optional[bytes] = None,

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from twisted.internet.defer import Deferred
+
 from snorky.client import Client
 from snorky.registry import ServiceRegistry
 from snorky.transports.sockjs.interfaces import Channel
@@ -35,6 +37,9 @@ class SockJSClient(Client):
 
     def write_frame(self, frame: Any) -> None:
         self.channel.send_encoded(frame)
+
+    def probe(self, timeout: float) -> "Deferred[bool]":
+        return self.channel.probe(timeout)
 
     def opened(self) -> None:
         self.registry.client_connected(self)

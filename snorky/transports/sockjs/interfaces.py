@@ -9,6 +9,8 @@ handler; the protocol test server's echo and close services are others.
 
 from typing import Any, Callable, Optional, Protocol
 
+from twisted.internet.defer import Deferred
+
 
 __all__ = ["Channel", "SessionHandler", "HandlerFactory"]
 
@@ -38,6 +40,11 @@ class Channel(Protocol):
     def close(self, code: int = 3000, reason: str = "Go away!") -> None:
         """
         Close the connection with a code and a reason.
+        """
+
+    def probe(self, timeout: float) -> "Deferred[bool]":
+        """
+        Whether the client still answers, as :meth:`snorky.Client.probe`.
         """
 
 

@@ -9,6 +9,7 @@ and times out when none has been attached for ``disconnect_delay``.
 
 from typing import Any, Callable, List, Optional, Protocol
 
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 
@@ -68,7 +69,9 @@ class Receiver(Protocol):
     A connection that carries frames from a session to the client.
 
     A receiver that loses its connection tells the session with
-    :meth:`Session.detach`.
+    :meth:`Session.detach`. One that can ask its peer whether it is still
+    there (a WebSocket) also has ``probe(timeout)``, as
+    :meth:`snorky.Client.probe`.
     """
 
     def send_frame(self, frame: str) -> bool:
@@ -168,6 +171,18 @@ class Session:
         self._enter_closing(code, reason)
         self._flush()
         self._send_close_frame()
+
+    def probe(self, timeout: float) -> "Deferred[bool]":
+        """
+        Whether the client is still there (:meth:`snorky.Client.probe`):
+        a WebSocket receiver is pinged; otherwise the answer is whether the
+        session is open, since a client that stopped polling is let go of
+        after ``disconnect_delay`` anyway.
+        """
+        probe = getattr(self.receiver, "probe", None)
+        if probe is not None:
+            return probe(timeout)
+        return succeed(self.state == OPEN_STATE)
 
     # The transport side.
 

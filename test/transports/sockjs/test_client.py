@@ -45,6 +45,17 @@ class SockJSClientTests(TestCase):
         self.assertEqual(client.transport_name, "sockjs")
         self.assertEqual(client.remote_address, "10.1.1.1")
 
+    def test_probe_asks_session(self):
+        """
+        Probing the client asks its session: open between polls, not once closed.
+        """
+        session = self.session()
+        answers = []
+        session.handler.probe(5).addCallback(answers.append)
+        session.close()
+        session.handler.probe(5).addCallback(answers.append)
+        self.assertEqual(answers, [True, False])
+
     def test_messages_routed(self):
         """
         Messages from the client are envelopes for the registry; replies

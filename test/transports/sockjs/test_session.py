@@ -2,6 +2,7 @@
 
 from typing import List
 
+from twisted.internet.defer import succeed
 from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
@@ -65,6 +66,29 @@ class SessionTests(TestCase):
         self.assertEqual(self.handler.events, ["opened"])
         self.assertEqual(self.session.state, OPEN_STATE)
         self.assertEqual(self.session.remote_address, "10.0.0.1")
+
+    def test_probe_without_websocket(self):
+        """
+        A session without a WebSocket receiver answers probes with whether
+        it is open: true between polls, false once closed.
+        """
+        answers: List[bool] = []
+        self.session.attach(FakeReceiver(capacity=1))
+        self.session.probe(5).addCallback(answers.append)
+        self.session.close()
+        self.session.probe(5).addCallback(answers.append)
+        self.assertEqual(answers, [True, False])
+
+    def test_probe_asks_receiver(self):
+        """
+        A receiver that can probe its peer answers for the session.
+        """
+        receiver = FakeReceiver()
+        receiver.probe = lambda timeout: succeed(timeout == 3)
+        self.session.attach(receiver)
+        answers: List[bool] = []
+        self.session.probe(3).addCallback(answers.append)
+        self.assertEqual(answers, [True])
 
     def test_polling_receiver_finished_after_one_frame(self):
         """

@@ -147,6 +147,50 @@ class WebSocketTests(_Connecting, TestCase):
         self.assertEqual((code, reason), (3000, "Go away!"))
 
 
+class WebSocketProbeTests(_Connecting, TestCase):
+    """
+    A SockJS session or raw WebSocket channel answers ``probe`` with a
+    WebSocket ping its client must answer.
+    """
+
+    def setUp(self):
+        self.handlers = HandlerLog()
+        self.site = LoopbackSite(
+            reactor, {b"echo": SockJSResource(self.handlers, reactor=reactor)}
+        )
+        self.base = self.site.start().replace("http:", "ws:")
+        self.addCleanup(self.site.stop)
+
+    @defer.inlineCallbacks
+    def test_answered(self):
+        """
+        A client that reads answers the ping: the probe fires True, for
+        a SockJS session and for a raw channel.
+        """
+        for path in ("/echo/0/sid/websocket", "/echo/websocket"):
+            client = yield self.connect(path)
+            yield wait_for(reactor, lambda: len(self.handlers.handlers) == 1)
+            channel = self.handlers.handlers.pop().channel
+            self.assertTrue((yield channel.probe(_WAIT)))
+            yield self.close(client)
+
+    @defer.inlineCallbacks
+    def test_unanswered(self):
+        """
+        A client that stops reading does not answer: the probe fires
+        False and the session closes.
+        """
+        client = yield self.connect("/echo/0/sid/websocket")
+        self.assertEqual((yield self.next(client)), "o")
+        client.transport.pauseProducing()
+        handler = self.handlers.handlers[0]
+        self.assertFalse((yield handler.channel.probe(0.2)))
+        yield wait_for(reactor, lambda: "closed" in handler.events)
+        client.transport.resumeProducing()
+        was_clean, _, _ = yield client.factory.closed.addTimeout(_WAIT, reactor)
+        self.assertFalse(was_clean)
+
+
 class WebSocketOriginTests(_Connecting, TestCase):
     """
     Tests for ``allowed_origins`` on both WebSocket URLs, with a real
