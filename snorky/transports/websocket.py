@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "WebSocketOptions",
     "WebSocketClient",
-    "PingProbe",
+    "ServerProtocolMixin",
     "SnorkyWebSocketProtocol",
     "SnorkyWebSocketFactory",
     "websocket_resource",
@@ -157,10 +157,11 @@ def _plain_socket(transport: Any) -> Optional[socket.socket]:
     return transport.socket
 
 
-class PingProbe:
+class ServerProtocolMixin:
     """
-    Gives an Autobahn server protocol :meth:`probe`: a ping its peer must
-    answer. The protocol's factory needs a ``reactor``.
+    What Snorky's Autobahn server protocols share: :meth:`probe`, a ping
+    the peer must answer (the factory needs a ``reactor``), and no timer
+    left behind when the connection is lost.
     """
 
     #: Who waits for the answer to the ping :meth:`probe` sent, its
@@ -203,6 +204,11 @@ class PingProbe:
         try:
             super().connectionLost(reason)  # type: ignore[misc]
         finally:
+            # Autobahn leaves this timer running when the peer goes before
+            # answering our close frame.
+            if self.closeHandshakeTimeoutCall is not None:
+                self.closeHandshakeTimeoutCall.cancel()
+                self.closeHandshakeTimeoutCall = None
             self._probe_answered(False)
 
     def _probe_answered(self, alive: bool) -> None:
@@ -240,7 +246,7 @@ class WebSocketClient(Client):
         return self.protocol.probe(timeout)
 
 
-class SnorkyWebSocketProtocol(PingProbe, WebSocketServerProtocol):
+class SnorkyWebSocketProtocol(ServerProtocolMixin, WebSocketServerProtocol):
     """
     One WebSocket connection to the factory's registry.
 
@@ -273,11 +279,6 @@ class SnorkyWebSocketProtocol(PingProbe, WebSocketServerProtocol):
         try:
             super().connectionLost(reason)
         finally:
-            # Autobahn leaves this timer running when the peer goes before
-            # answering our close frame.
-            if self.closeHandshakeTimeoutCall is not None:
-                self.closeHandshakeTimeoutCall.cancel()
-                self.closeHandshakeTimeoutCall = None
             self._pending.clear()
             self._socket = None
             self.factory._connection_lost(self)

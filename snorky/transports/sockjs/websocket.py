@@ -12,7 +12,7 @@ from twisted.internet.defer import Deferred
 from twisted.web.iweb import IRequest
 
 from snorky.transports.sockjs.framing import FramingError, decode_messages
-from snorky.transports.websocket import PingProbe
+from snorky.transports.websocket import ServerProtocolMixin
 from snorky.transports.sockjs.headers import error, method_not_allowed
 from snorky.transports.sockjs.session import Session, call_handler
 
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-class _EndpointProtocol(PingProbe, WebSocketServerProtocol):
+class _EndpointProtocol(ServerProtocolMixin, WebSocketServerProtocol):
     """
     What both WebSocket protocols share: the endpoint they belong to, a
     Deferred that fires when the connection is gone, and :meth:`probe`.

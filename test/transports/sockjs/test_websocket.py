@@ -162,17 +162,24 @@ class WebSocketProbeTests(_Connecting, TestCase):
         self.addCleanup(self.site.stop)
 
     @defer.inlineCallbacks
-    def test_answered(self):
+    def assert_answered(self, path):
+        yield self.connect(path)
+        yield wait_for(reactor, lambda: self.handlers.handlers)
+        self.assertTrue((yield self.handlers.handlers[0].channel.probe(_WAIT)))
+
+    def test_session_answered(self):
         """
-        A client that reads answers the ping: the probe fires True, for
-        a SockJS session and for a raw channel.
+        A SockJS session whose client reads answers the ping: the probe
+        fires True.
         """
-        for path in ("/echo/0/sid/websocket", "/echo/websocket"):
-            client = yield self.connect(path)
-            yield wait_for(reactor, lambda: len(self.handlers.handlers) == 1)
-            channel = self.handlers.handlers.pop().channel
-            self.assertTrue((yield channel.probe(_WAIT)))
-            yield self.close(client)
+        return self.assert_answered("/echo/0/sid/websocket")
+
+    def test_raw_answered(self):
+        """
+        A raw WebSocket channel whose client reads answers the ping: the
+        probe fires True.
+        """
+        return self.assert_answered("/echo/websocket")
 
     @defer.inlineCallbacks
     def test_unanswered(self):
