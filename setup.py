@@ -17,7 +17,7 @@ setup(
         "treq>=23.11",
     ],
     extras_require={
-        "test": ["hypothesis>=6.0", "django>=4.2"],
+        "test": ["hypothesis>=6.0", "django>=4.2", "mypy>=1.10", "mypy-zope>=1.0"],
         "django": ["django>=4.2"],
         "doc": ["sphinx>=7.0", "django>=4.2"],
     },
