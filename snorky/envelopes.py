@@ -5,7 +5,22 @@ import math
 import re
 from typing import Any, Tuple, Union
 
-__all__ = ["EnvelopeError", "canonical_json", "encode", "decode_envelope"]
+__all__ = [
+    "EnvelopeError",
+    "MAX_DEPTH",
+    "canonical_json",
+    "encode",
+    "decode_envelope",
+]
+
+#: Deepest nesting of arrays and objects a frame may have, the envelope
+#: itself counting as one level. Every later step (services wrapping a
+#: message in a reply, the encoder, canonical keys, DataSync filters)
+#: handles data this deep with room to spare, so a frame that decodes
+#: can always be answered; the standard library's own limits are near
+#: 1,000 levels and depend on how deep the stack already is.
+MAX_DEPTH = 128
+_TOO_DEEP = "Invalid JSON: nested deeper than {} levels".format(MAX_DEPTH)
 
 _encoder = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False
@@ -39,6 +54,19 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def _deeper_than(obj: Any, limit: int) -> bool:
+    # Iterative, so that checking depth cannot itself run out of stack.
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in value.values() if isinstance(value, dict) else value:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return False
+
+
 def _reject_constant(name: str) -> Any:
     raise EnvelopeError("Invalid JSON: {} is not allowed".format(name))
 
@@ -63,7 +91,8 @@ def decode_envelope(data: Union[str, bytes]) -> Tuple[str, Any]:
     Decode one frame into ``(service name, message)``.
 
     :raises EnvelopeError: if the frame is not UTF-8 JSON holding an object
-        with a string ``service`` and a ``message``.
+        with a string ``service`` and a ``message``, or is nested deeper
+        than :data:`MAX_DEPTH`.
     """
     if isinstance(data, bytes):
         try:
@@ -80,18 +109,24 @@ def decode_envelope(data: Union[str, bytes]) -> Tuple[str, Any]:
             data, parse_constant=_reject_constant, parse_float=_parse_float
         )
     except RecursionError:
-        raise EnvelopeError("Invalid JSON: nested too deeply") from None
+        raise EnvelopeError(_TOO_DEEP) from None
     except ValueError as e:
         if isinstance(e, EnvelopeError):
             raise
         raise EnvelopeError("Invalid JSON") from None
+    # Counting brackets is cheap and bounds the depth from above, so only
+    # frames with many containers are walked.
+    if (
+        isinstance(obj, (dict, list))
+        and data.count("[") + data.count("{") > MAX_DEPTH
+        and _deeper_than(obj, MAX_DEPTH)
+    ):
+        raise EnvelopeError(_TOO_DEEP)
     if _SURROGATE_ESCAPE.search(data) is not None:
         try:
             encode(obj)
         except UnicodeEncodeError:
             raise EnvelopeError(_LONE_SURROGATE) from None
-        except ValueError:
-            raise EnvelopeError("Invalid JSON: nested too deeply") from None
     if not isinstance(obj, dict):
         raise EnvelopeError("Envelope must be an object")
     service = obj.get("service")

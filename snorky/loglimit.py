@@ -1,6 +1,10 @@
 """`LogLimiter`: keeps a noisy client from flooding the log."""
 
-from typing import Any
+from typing import Optional
+
+from twisted.internet.interfaces import IReactorTime
+
+from snorky.reactors import default_reactor
 
 __all__ = ["LogLimiter"]
 
@@ -9,13 +13,16 @@ class LogLimiter:
     """
     Allows at most *burst* log lines per *interval* seconds.
 
-    :param clock: an ``IReactorTime``; the global reactor when ``None``.
+    :param clock: the global reactor when ``None``.
     """
 
-    def __init__(self, clock: Any = None, burst: int = 10, interval: float = 60.0):
-        if clock is None:
-            from twisted.internet import reactor as clock
-        self._clock = clock
+    def __init__(
+        self,
+        clock: Optional[IReactorTime] = None,
+        burst: int = 10,
+        interval: float = 60.0,
+    ) -> None:
+        self._clock: IReactorTime = default_reactor(clock)
         self._burst = burst
         self._interval = interval
         self._window_start = float("-inf")

@@ -1,7 +1,8 @@
 """`ServiceRegistry`: a named set of services and the routing of envelopes."""
 
-from typing import Any, Dict, Iterable, Optional, Union
+from typing import Any, Callable, Dict, Iterable, Optional, Union
 
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from snorky.client import Client
@@ -26,8 +27,14 @@ class ServiceRegistry:
     connects and disconnects.
 
     A frame that is not a valid envelope, or names no registered service,
-    is answered with an error message and logged (rate-limited); the
-    connection stays usable.
+    is answered with an error message and logged; the connection stays
+    usable. Dropped frames and failures (with their tracebacks) are
+    logged at most ten of each per minute, so that a client repeating a
+    bad frame cannot flood the log.
+
+    :param services: the services to register at once.
+    :param clock: the clock of the log rate limits; the global reactor
+        when ``None``.
     """
 
     log = Logger()
@@ -35,16 +42,19 @@ class ServiceRegistry:
     def __init__(
         self,
         services: Optional[Iterable[Service]] = None,
-        clock: Any = None,
+        clock: Optional[IReactorTime] = None,
     ) -> None:
         self.services: Dict[str, Service] = {}
         self._log_limiter = LogLimiter(clock)
+        self._failure_limiter = LogLimiter(clock)
         for service in services or ():
             self.register_service(service)
 
     def register_service(self, service: Service) -> None:
         """
-        Add *service* under its name.
+        Add *service* under its name; unless it has a
+        :attr:`~snorky.Service.log_limiter` already, it shares the
+        registry's limit on failure logs.
 
         :raises ValueError: if a service of that name is registered already.
         """
@@ -53,6 +63,8 @@ class ServiceRegistry:
                 "A service named {!r} is registered already".format(service.name)
             )
         self.services[service.name] = service
+        if service.log_limiter is None:
+            service.log_limiter = self._failure_limiter
 
     def unregister_service(self, service: Union[Service, str]) -> None:
         """
@@ -77,10 +89,14 @@ class ServiceRegistry:
         for service in list(self.services.values()):
             self._notify(service.client_disconnected, service, client)
 
-    def _notify(self, method: Any, service: Service, client: Client) -> None:
+    def _notify(
+        self, method: Callable[[Client], None], service: Service, client: Client
+    ) -> None:
         try:
             method(client)
         except Exception:
+            if not self._failure_limiter.allow():
+                return
             self.log.failure(
                 "{method} of service {service} failed for {client}",
                 method=method.__name__,
@@ -110,6 +126,8 @@ class ServiceRegistry:
         try:
             service.process_message_from(client, message)
         except Exception:
+            if not self._failure_limiter.allow():
+                return
             self.log.failure(
                 "Service {service} failed on a message from {client}",
                 service=name,

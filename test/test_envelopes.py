@@ -5,7 +5,7 @@ from typing import Any, List
 
 from twisted.trial.unittest import TestCase
 
-from snorky.envelopes import EnvelopeError, decode_envelope, encode
+from snorky.envelopes import MAX_DEPTH, EnvelopeError, decode_envelope, encode
 
 
 def nested(depth: int) -> List[Any]:
@@ -185,8 +185,42 @@ class DecodeEnvelopeTests(TestCase):
         for opener in ("[", '{"a":'):
             self.assertRejected(
                 '{"service":"s","message":' + opener * 100000,
-                "Invalid JSON: nested too deeply",
+                "Invalid JSON: nested deeper than 128 levels",
             )
+
+    def test_depth_limit(self) -> None:
+        """
+        A frame exactly MAX_DEPTH levels deep (the envelope counting as one)
+        decodes, and one level more is rejected with a text naming the limit.
+        """
+        self.assertEqual(MAX_DEPTH, 128)
+        frame = json.dumps({"service": "s", "message": nested(MAX_DEPTH - 1)})
+        self.assertEqual(decode_envelope(frame), ("s", nested(MAX_DEPTH - 1)))
+        for message in (nested(MAX_DEPTH), {"a": [{"b": nested(MAX_DEPTH - 2)}]}):
+            self.assertRejected(
+                json.dumps({"service": "s", "message": message}),
+                "Invalid JSON: nested deeper than 128 levels",
+            )
+
+    def test_depth_the_parser_accepts(self) -> None:
+        """
+        Frames about 950 levels deep, which the parser accepts but the
+        encoder cannot write back, are rejected at decode time.
+        """
+        for depth in (950, 966):
+            self.assertRejected(
+                '{"service":"s","message":' + "[" * depth + "]" * depth + "}",
+                "Invalid JSON: nested deeper than 128 levels",
+            )
+
+    def test_many_brackets_shallow(self) -> None:
+        """
+        Many containers side by side, and brackets inside strings, are not
+        mistaken for depth.
+        """
+        message = {"wide": [[] for _ in range(1000)], "text": "[{" * 1000}
+        frame = json.dumps({"service": "s", "message": message})
+        self.assertEqual(decode_envelope(frame), ("s", message))
 
     def test_moderate_nesting(self) -> None:
         """

@@ -7,6 +7,7 @@ from twisted.logger import LogLevel, capturedLogs
 from twisted.trial.unittest import TestCase
 
 from snorky import Client, ServiceRegistry, Service
+from snorky.loglimit import LogLimiter
 from snorky.registry import error_message
 from snorky.services.echo import EchoService
 from test.helpers import RecordingClient
@@ -262,7 +263,7 @@ class RoutingTests(TestCase):
         self.assertErrorReply(
             b'{"service":"rec","message":' + b"[" * 50000 + b"]" * 50000 + b"}",
             None,
-            "Invalid JSON: nested too deeply",
+            "Invalid JSON: nested deeper than 128 levels",
         )
 
     def test_invalid_utf8(self) -> None:
@@ -322,6 +323,34 @@ class RoutingTests(TestCase):
         self.assertEqual(len(self.flushLoggedErrors(HookFailure)), 1)
         self.registry.process_frame(self.client, b'{"service":"echo","message":2}')
         self.assertEqual(self.client.sent, [{"service": "echo", "message": 2}])
+
+    def test_service_exception_logs_rate_limited(self) -> None:
+        """
+        A service failing on 2,000 frames is logged ten times a minute, not
+        2,000 times, and logging resumes in the next minute.
+        """
+        self.registry.register_service(FailingService("bad"))
+        with capturedLogs() as events:
+            for _ in range(2000):
+                self.registry.process_frame(self.client, b'{"service":"bad","message":1}')
+            self.clock.advance(60)
+            self.registry.process_frame(self.client, b'{"service":"bad","message":1}')
+        self.assertEqual(len([e for e in events if "log_failure" in e]), 11)
+        self.assertEqual(len(self.flushLoggedErrors(HookFailure)), 11)
+
+    def test_failure_limit_shared_with_services(self) -> None:
+        """
+        A registered service logs its failures under the registry's limit,
+        which runs on the registry's clock; one with its own keeps it.
+        """
+        service, own = Service("a"), Service("b")
+        own.log_limiter = LogLimiter(Clock(), burst=1)
+        self.registry.register_service(service)
+        self.registry.register_service(own)
+        self.assertEqual([service.may_log_failure() for _ in range(11)][-2:], [True, False])
+        self.clock.advance(60)
+        self.assertTrue(service.may_log_failure())
+        self.assertEqual([own.may_log_failure() for _ in range(2)], [True, False])
 
     def test_disconnected_client_gets_nothing(self) -> None:
         """

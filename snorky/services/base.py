@@ -9,6 +9,7 @@ from twisted.python.failure import Failure
 
 from snorky.client import Client, send_to_clients
 from snorky.envelopes import encode
+from snorky.loglimit import LogLimiter
 
 __all__ = [
     "Service",
@@ -28,8 +29,22 @@ class Service:
     the connect/disconnect hooks, and push with :meth:`send_message_to`.
     """
 
+    #: Rate limit of this service's failure logs (tracebacks), so that a
+    #: client repeating a failing call cannot flood the log. The registry
+    #: the service joins gives it its own, which runs on the registry's
+    #: clock; a service used alone makes one on the global reactor.
+    log_limiter: Optional[LogLimiter] = None
+
     def __init__(self, name: str) -> None:
         self.name = name
+
+    def may_log_failure(self) -> bool:
+        """
+        Whether one more failure may be logged now (see :attr:`log_limiter`).
+        """
+        if self.log_limiter is None:
+            self.log_limiter = LogLimiter()
+        return self.log_limiter.allow()
 
     def process_message_from(self, client: Client, msg: Any) -> None:
         """
@@ -152,11 +167,12 @@ class Request:
                 {"type": "response", "callId": self.call_id, "data": data},
             )
         except (TypeError, ValueError):
-            self.log.failure(
-                "Command {command} of {service} answered data that is not JSON",
-                command=self.command,
-                service=self.service.name,
-            )
+            if self.service.may_log_failure():
+                self.log.failure(
+                    "Command {command} of {service} answered data that is not JSON",
+                    command=self.command,
+                    service=self.service.name,
+                )
             self._send_error("Internal error")
 
     def error(self, message: str) -> None:
@@ -243,12 +259,13 @@ class RPCService(Service):
         if not req.resolved and failure.check(RPCError):
             req.error(failure.value.message)
             return
-        self.log.failure(
-            "Command {command} of {service} failed",
-            failure=failure,
-            command=req.command,
-            service=self.name,
-        )
+        if self.may_log_failure():
+            self.log.failure(
+                "Command {command} of {service} failed",
+                failure=failure,
+                command=req.command,
+                service=self.name,
+            )
         # A command that failed after answering has nobody left to tell.
         if not req.resolved:
             req.error("Internal error")

@@ -4,6 +4,7 @@ from typing import Any, Dict, List, Optional
 
 from twisted.internet.defer import Deferred
 from twisted.logger import capturedLogs
+from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
 from snorky import (
@@ -15,6 +16,7 @@ from snorky import (
     rpc_asynchronous,
     rpc_command,
 )
+from snorky.loglimit import LogLimiter
 from test.helpers import RecordingClient
 
 
@@ -539,6 +541,25 @@ class RPCServiceTests(RPCTestMixin, TestCase):
         [failure] = failures_of(events, ExampleFailure)
         self.assertIn("in crash", failure.getTraceback())
         self.assertEqual(len(self.flushLoggedErrors(ExampleFailure)), 1)
+
+    def test_failure_logs_rate_limited(self) -> None:
+        """
+        2,000 failing calls are all answered Internal error, but only ten
+        tracebacks a minute are logged, on the limiter's clock.
+        """
+        clock = Clock()
+        self.service.log_limiter = LogLimiter(clock)
+        with capturedLogs() as events:
+            for _ in range(2000):
+                self.call("crash")
+                self.call("unencodable")
+            clock.advance(60)
+            self.call("crash")
+        answers = self.answers()
+        self.assertEqual(len(answers), 4001)
+        self.assertEqual({a["message"] for a in answers}, {"Internal error"})
+        self.assertEqual(len([e for e in events if "log_failure" in e]), 11)
+        self.flushLoggedErrors(ExampleFailure, TypeError)
 
     def test_unencodable_result(self) -> None:
         """

@@ -70,12 +70,12 @@ class DataSyncBackend(RPCService):
     @rpc_command(name="publishDeltas")
     def publish_deltas(self, req: Request, deltas: Any = _NOT_GIVEN) -> None:
         """
-        Publish a batch of deltas: all are checked before any is delivered.
+        Publish a batch of deltas: all are checked, and encoded, before any
+        is delivered.
         """
         if deltas is _NOT_GIVEN:
             raise RPCError('Missing field "deltas"')
         try:
-            parsed = parse_deltas(deltas)
+            self.frontend.publish_deltas(parse_deltas(deltas))
         except DeltaError as e:
             raise RPCError(str(e)) from None
-        self.frontend.publish_deltas(parsed)

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Un
 from twisted.logger import Logger
 
 from snorky.client import Client, send_encoded_to_clients
+from snorky.envelopes import encode
 from snorky.loglimit import LogLimiter
 from snorky.services.base import (
     Request,
@@ -31,6 +32,7 @@ from snorky.services.datasync.dealers import Dealer, InvalidQuery
 from snorky.services.datasync.deltas import (
     DeletionDelta,
     Delta,
+    DeltaError,
     InsertionDelta,
     UpdateDelta,
 )
@@ -127,6 +129,9 @@ class DataSyncService(RPCService):
         self.subscriptions: Dict[str, Subscription] = {}
         self.subscriptions_by_client: Dict[Client, Set[Subscription]] = {}
         self._log_limiter = LogLimiter(reactor)
+        self._delta_prefix = (
+            b'{"service":' + encode(name) + b',"message":{"type":"delta","delta":'
+        )
         for dealer in dealers:
             self.register_dealer(dealer)
 
@@ -352,18 +357,32 @@ class DataSyncService(RPCService):
         """
         Deliver *deltas*, in order, to the subscriptions they concern.
 
+        Every delta is encoded before any is delivered, so a batch holding
+        one that cannot be (data that is not JSON, or nested too deeply)
+        delivers nothing.
+
         This is the one way deltas enter DataSync; a broker spreading them
         over several processes would hook in here.
+
+        :raises DeltaError: naming the first delta that cannot be encoded.
         """
-        for delta in deltas:
+        encoded = []
+        for index, delta in enumerate(deltas):
+            try:
+                encoded.append((delta, encode(delta.for_json())))
+            except (TypeError, ValueError) as e:
+                raise DeltaError(
+                    "Delta {} cannot be encoded: {}".format(index, e)
+                ) from None
+        for delta, data in encoded:
             dealers = self.dealers_by_model.get(delta.model)
             if dealers:
-                self._route(dealers, delta)
+                self._route(dealers, delta, data)
 
-    def _route(self, dealers: List[Dealer], delta: Delta) -> None:
+    def _route(self, dealers: List[Dealer], delta: Delta, data: bytes) -> None:
         if not isinstance(delta, UpdateDelta):
             matched = self._match(dealers, delta.data)  # type: ignore[attr-defined]
-            self._deliver(matched, delta)
+            self._deliver(matched, delta, data)
             return
         # Each subscription sees the update as its own view changes: an
         # item entering the view is an insert, one leaving it a delete.
@@ -372,12 +391,13 @@ class DataSyncService(RPCService):
         if after - before:
             self._deliver(after - before, InsertionDelta(delta.model, delta.new_data))
         if before & after:
-            self._deliver(before & after, delta)
+            self._deliver(before & after, delta, data)
         if before - after:
             self._deliver(before - after, DeletionDelta(delta.model, delta.old_data))
 
     def _match(self, dealers: List[Dealer], data: Any) -> Set[Subscription]:
-        subscriptions = set()
+        # Items of registered subscriptions, so never None.
+        subscriptions: Set[Any] = set()
         for dealer in dealers:
             try:
                 items = dealer.get_subscription_items_for_model(data)
@@ -389,11 +409,23 @@ class DataSyncService(RPCService):
                     )
         return subscriptions
 
-    def _deliver(self, subscriptions: Set[Subscription], delta: Delta) -> None:
+    def _deliver(
+        self,
+        subscriptions: Set[Subscription],
+        delta: Delta,
+        encoded: Optional[bytes] = None,
+    ) -> None:
         if not subscriptions:
             return
         self.last_seq += 1
-        data = self.encode_message(delta_message(delta, self.last_seq))
+        if encoded is None:
+            # Part of an update that encoded, so it encodes too.
+            encoded = encode(delta.for_json())
+        # What encode_message(delta_message(delta, seq)) would give, built
+        # around the delta encoded once.
+        data = b"".join(
+            (self._delta_prefix, encoded, b',"seq":', b"%d" % self.last_seq, b"}}")
+        )
         clients = []
         for subscription in subscriptions:
             if subscription.client is not None:

@@ -1,7 +1,11 @@
 """Tests for snorky.services.datasync.backend."""
 
+import json
 from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
+
+from snorky.envelopes import MAX_DEPTH
+from test.test_envelopes import nested
 
 from snorky.services.datasync import DataSyncBackend, DataSyncService
 from test.services.datasync.test_service import Harness, insert
@@ -100,6 +104,52 @@ class PublishTests(TestCase):
         )
         self.assertEqual(answer["message"], 'Missing field "data" in delta 1')
         self.assertEqual(self.browser.sent, [])
+
+    def test_unencodable_batch_delivers_nothing(self):
+        """
+        A batch ``[ok, bad, ok]`` whose middle delta cannot be encoded (not
+        JSON, or nested too deeply) is refused naming it, and none of it is
+        delivered.
+        """
+        deep = []
+        for _ in range(5000):
+            deep = [deep]
+        for bad, reason in [({1, 2}, "not JSON serializable"),
+                            (deep, "Nested too deeply to encode")]:
+            self.h.back.process_message_from(self.h.app, "datasync_backend", {
+                "command": "publishDeltas", "callId": 7,
+                "params": {"deltas": [insert({"id": 1}), insert({"id": bad}),
+                                      insert({"id": 3})]},
+            })
+            answer = self.h.app.pop()["message"]
+            self.assertEqual(answer["type"], "error")
+            self.assertTrue(answer["message"].startswith("Delta 1 cannot be encoded: "))
+            self.assertIn(reason, answer["message"])
+            self.assertEqual(self.browser.sent, [])
+            self.assertEqual(self.h.frontend.last_seq, 0)
+
+    def test_deep_frame_delivers_nothing(self):
+        """
+        A batch frame ``[ok, deep, ok]`` whose middle delta is nested about
+        950 levels is refused whole with an error naming the depth limit.
+        """
+        ok = json.dumps(insert({"id": 1}))
+        deep = '{"type":"insert","model":"Player","data":' + "[" * 950 + "]" * 950 + "}"
+        frame = ('{"service":"datasync_backend","message":{"command":"publishDeltas",'
+                 '"callId":1,"params":{"deltas":[' + ",".join([ok, deep, ok]) + "]}}}")
+        self.h.back.process_frame(self.h.app, frame)
+        self.assertEqual(self.h.app.pop()["message"], {
+            "type": "error", "message": "Invalid JSON: nested deeper than 128 levels"})
+        self.assertEqual(self.browser.sent, [])
+
+    def test_deepest_delta_delivered(self):
+        """
+        A delta in a frame exactly as deep as the limit is delivered intact.
+        """
+        # envelope, message, params, deltas, delta: five levels above data.
+        data = nested(MAX_DEPTH - 5)
+        self.h.publish(insert(data))
+        self.assertEqual(self.h.deltas(self.browser), [insert(data)])
 
     def test_missing_deltas(self):
         """A call without deltas names the missing field."""
