@@ -16,11 +16,17 @@ class PubSubService(RPCService):
     "message"}``.
 
     :param max_subscriptions: channels one client may subscribe to.
+    :param max_channel_length: longest channel, in characters of its
+        canonical JSON; a client naming a longer one is answered
+        ``Channel name too long``.
     """
 
-    def __init__(self, name: str, max_subscriptions: int = 1000) -> None:
+    def __init__(
+        self, name: str, max_subscriptions: int = 1000, max_channel_length: int = 1024
+    ) -> None:
         super().__init__(name)
         self.max_subscriptions = max_subscriptions
+        self.max_channel_length = max_channel_length
         self.subscribers: Dict[str, Set[Client]] = {}
         self.channels_by_client: Dict[Client, Set[str]] = {}
 
@@ -41,9 +47,15 @@ class PubSubService(RPCService):
                 clients, {"type": "message", "channel": channel, "message": message}
             )
 
+    def _key(self, channel: Any) -> str:
+        key = canonical_json(channel)
+        if len(key) > self.max_channel_length:
+            raise RPCError("Channel name too long")
+        return key
+
     @rpc_command
     def subscribe(self, req: Request, channel: Any) -> None:
-        key = canonical_json(channel)
+        key = self._key(channel)
         channels = self.channels_by_client.get(req.client, ())
         if key in channels:
             raise RPCError("Already subscribed")
@@ -63,6 +75,7 @@ class PubSubService(RPCService):
 
     @rpc_command(name="publish")
     def publish_command(self, req: Request, channel: Any, message: Any) -> None:
+        self._key(channel)
         if not self.can_publish(req.client, channel):
             raise RPCError("Not authorized")
         self.publish(channel, message)

@@ -222,6 +222,29 @@ class PubSubServiceTests(PubSubTestMixin, TestCase):
             (self.pubsub.subscribers, self.pubsub.channels_by_client), ({}, {})
         )
 
+    def test_channel_name_too_long(self) -> None:
+        """
+        A channel whose canonical JSON is longer than max_channel_length
+        (1,024 by default) is refused on subscribe and publish, and leaves
+        no entry behind; one exactly that long is accepted.
+        """
+        longest = "x" * 1022  # two quotes make 1,024 characters of JSON
+        for channel in ("x" * 1023, {"a": "x" * 1020}, "x" * 1_000_000):
+            self.assertEqual(
+                self.error(self.alice, "subscribe", channel=channel),
+                "Channel name too long",
+            )
+            self.assertEqual(
+                self.error(self.alice, "publish", channel=channel, message=1),
+                "Channel name too long",
+            )
+        self.assertEqual(
+            (self.pubsub.subscribers, self.pubsub.channels_by_client), ({}, {})
+        )
+        self.ok(self.alice, "subscribe", channel=longest)
+        self.ok(self.bob, "publish", channel=longest, message=1)
+        self.assertEqual(len(self.notifications(self.alice)), 1)
+
     def test_invalid_params(self) -> None:
         """
         Commands missing their channel or message are Invalid params.
