@@ -16,11 +16,13 @@ was sent, including those lost in flight.
 import hmac
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from snorky.client import Client, send_encoded_to_clients
 from snorky.envelopes import encode
 from snorky.loglimit import LogLimiter
+from snorky.reactors import default_reactor
 from snorky.services.base import (
     Request,
     RPCError,
@@ -78,10 +80,15 @@ class DataSyncService(RPCService):
         acquired``). ``0`` never waits: the holder keeps it.
     :param max_buffer: deltas buffered per subscription while nobody holds
         it; one more expires the subscription.
+    :param max_buffer_bytes: bytes of delta messages buffered per
+        subscription while nobody holds it; a message that would exceed
+        them expires the subscription.
     :param max_replay: delta messages each subscription keeps for replay
         to a holder that re-acquires it with ``after``; a holder that saw
         too little to be caught up from them is told ``Subscription
         expired``.
+    :param max_replay_bytes: bytes of delta messages each replay log keeps
+        at most; the oldest messages make room first.
     :param max_subscriptions_per_client: subscriptions one connection may
         hold.
     :param max_items_per_subscription: items one subscription may have.
@@ -97,28 +104,34 @@ class DataSyncService(RPCService):
         dealers: Iterable[Union[Dealer, type]] = (),
         grace_period: float = 30.0,
         holder_timeout: float = 5.0,
-        max_buffer: int = 1000,
-        max_replay: int = 1000,
+        max_buffer: int = 10_000,
+        max_replay: int = 10_000,
         max_subscriptions_per_client: int = 1000,
         max_items_per_subscription: int = 100,
-        reactor: Any = None,
+        reactor: Optional[IReactorTime] = None,
+        max_buffer_bytes: int = 4 * 1024 * 1024,
+        max_replay_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         super().__init__(name)
         if grace_period < 0:
             raise ValueError("grace_period must not be negative")
         if holder_timeout < 0:
             raise ValueError("holder_timeout must not be negative")
-        if max_buffer < 0:
-            raise ValueError("max_buffer must not be negative")
-        if max_replay < 0:
-            raise ValueError("max_replay must not be negative")
-        if reactor is None:
-            from twisted.internet import reactor
-        self.reactor = reactor
+        for option, value in [
+            ("max_buffer", max_buffer),
+            ("max_replay", max_replay),
+            ("max_buffer_bytes", max_buffer_bytes),
+            ("max_replay_bytes", max_replay_bytes),
+        ]:
+            if value < 0:
+                raise ValueError("{} must not be negative".format(option))
+        self.reactor: IReactorTime = default_reactor(reactor)
         self.grace_period = grace_period
         self.holder_timeout = holder_timeout
         self.max_buffer = max_buffer
+        self.max_buffer_bytes = max_buffer_bytes
         self.max_replay = max_replay
+        self.max_replay_bytes = max_replay_bytes
         #: The ``seq`` of the last delta message; the next one gets one more.
         self.last_seq = 0
         self.max_subscriptions_per_client = max_subscriptions_per_client
@@ -128,7 +141,7 @@ class DataSyncService(RPCService):
         #: Subscriptions by :func:`token_lookup_key` of their token.
         self.subscriptions: Dict[str, Subscription] = {}
         self.subscriptions_by_client: Dict[Client, Set[Subscription]] = {}
-        self._log_limiter = LogLimiter(reactor)
+        self._log_limiter = LogLimiter(self.reactor)
         self._delta_prefix = (
             b'{"service":' + encode(name) + b',"message":{"type":"delta","delta":'
         )
@@ -190,7 +203,9 @@ class DataSyncService(RPCService):
         token = new_token()
         while token_lookup_key(token) in self.subscriptions:
             token = new_token()
-        subscription = Subscription(token, prepared, self.max_replay)
+        subscription = Subscription(
+            token, prepared, self.max_replay, self.max_replay_bytes
+        )
         added: List[SubscriptionItem] = []
         try:
             for item in prepared:
@@ -432,7 +447,9 @@ class DataSyncService(RPCService):
                 subscription.record(data)
                 clients.append(subscription.client)
             elif subscription.state is not State.EXPIRED:
-                if not subscription.buffer(data, self.max_buffer):
+                if not subscription.buffer(
+                    data, self.max_buffer, self.max_buffer_bytes
+                ):
                     # Tell the client at acquire time rather than leave a
                     # silent gap; the token stays until its timer ends.
                     self._unindex(subscription)

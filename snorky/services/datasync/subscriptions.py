@@ -17,7 +17,9 @@ out; any of them ends when cancelled (ENDED).
 It also keeps a bounded log of the last delta messages sent or buffered
 for it, each with its ``seq``, so that a holder whose connection died
 with deltas still in flight can ask for everything after the last ``seq``
-it saw (:meth:`Subscription.attach` with ``after``).
+it saw (:meth:`Subscription.attach` with ``after``). The buffer and the
+log are bounded both by a number of messages and by their total size in
+bytes.
 """
 
 import enum
@@ -121,6 +123,8 @@ class Subscription:
 
     :param max_replay: how many of the last delta messages the replay log
         keeps.
+    :param max_replay_bytes: how many bytes of messages the replay log
+        keeps at most; the oldest go first.
     :ivar token: the secret that lets a client acquire it.
     :ivar items: its items, in the order they were authorized.
     :ivar state: a :class:`State`.
@@ -136,12 +140,19 @@ class Subscription:
         "timer",
         "_evicted",
         "_buffer",
+        "_buffer_bytes",
         "_log",
+        "_log_bytes",
         "_max_replay",
+        "_max_replay_bytes",
     )
 
     def __init__(
-        self, token: str, items: List[SubscriptionItem], max_replay: int = 1000
+        self,
+        token: str,
+        items: List[SubscriptionItem],
+        max_replay: int = 10_000,
+        max_replay_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         self.token = token
         self.items = items
@@ -155,9 +166,11 @@ class Subscription:
         # only when a holder asks for a replay.
         self._evicted: Optional[bytes] = None
         self._buffer: List[bytes] = []
-        self._log: Deque[bytes] = deque(maxlen=max_replay)
-        # Read on every delivery; cheaper here than deque.maxlen.
+        self._buffer_bytes = 0
+        self._log: Deque[bytes] = deque()
+        self._log_bytes = 0
         self._max_replay = max_replay
+        self._max_replay_bytes = max_replay_bytes
 
     @property
     def buffered(self) -> int:
@@ -167,11 +180,25 @@ class Subscription:
         return len(self._buffer)
 
     @property
+    def buffered_bytes(self) -> int:
+        """
+        How many bytes of messages wait for a holder.
+        """
+        return self._buffer_bytes
+
+    @property
     def logged(self) -> int:
         """
         How many messages the replay log holds.
         """
         return len(self._log)
+
+    @property
+    def logged_bytes(self) -> int:
+        """
+        How many bytes of messages the replay log holds.
+        """
+        return self._log_bytes
 
     @property
     def evicted(self) -> Optional[int]:
@@ -184,27 +211,45 @@ class Subscription:
     def record(self, message: bytes) -> None:
         """
         Add *message*, an encoded delta message with a ``seq`` higher than
-        any recorded before, to the replay log, evicting the oldest one
-        when the log is full.
+        any recorded before, to the replay log, evicting the oldest ones
+        while the log holds too many messages or bytes.
         """
         log = self._log
-        if len(log) == self._max_replay:
-            # With no log at all, the message is as good as evicted.
-            self._evicted = log[0] if log else message
         log.append(message)
+        self._log_bytes += len(message)
+        if len(log) > self._max_replay or self._log_bytes > self._max_replay_bytes:
+            self._evict()
 
-    def buffer(self, message: bytes, limit: int) -> bool:
+    def _evict(self) -> None:
+        log = self._log
+        while log and (
+            len(log) > self._max_replay or self._log_bytes > self._max_replay_bytes
+        ):
+            # A message too large for the log at all is evicted at once.
+            self._evicted = log.popleft()
+            self._log_bytes -= len(self._evicted)
+
+    def buffer(
+        self, message: bytes, limit: int, limit_bytes: Optional[int] = None
+    ) -> bool:
         """
         Record *message* and keep it for the next holder.
 
-        :returns: ``False`` if that would exceed *limit* messages; the
+        :param limit: the most messages the buffer may hold.
+        :param limit_bytes: the most bytes of messages it may hold, if
+            bounded.
+        :returns: ``False`` if that would exceed either limit; the
             subscription is then EXPIRED and its buffer is freed.
         """
-        if len(self._buffer) >= limit:
+        size = len(message)
+        if len(self._buffer) >= limit or (
+            limit_bytes is not None and self._buffer_bytes + size > limit_bytes
+        ):
             self.expire()
             return False
         self.record(message)
         self._buffer.append(message)
+        self._buffer_bytes += size
         return True
 
     def expire(self) -> None:
@@ -225,7 +270,9 @@ class Subscription:
 
     def _forget_messages(self) -> None:
         self._buffer = []
+        self._buffer_bytes = 0
         self._log.clear()
+        self._log_bytes = 0
 
     def can_replay(self, after: int) -> bool:
         """
@@ -248,6 +295,7 @@ class Subscription:
         self.client = client
         self.cancel_timer()
         buffered, self._buffer = self._buffer, []
+        self._buffer_bytes = 0
         if after is None:
             return buffered
         newer = []

@@ -21,7 +21,9 @@ something_else = true
 grace_period = 10
 holder_timeout = 2.5
 max_buffer = 50
+max_buffer_bytes = 65536
 max_replay = 20
+max_replay_bytes = 32768
 timeout_interval = 60
 
 [[datasync.dealers]]
@@ -169,8 +171,8 @@ class ServicesFromConfigTests(TestCase):
         )
         self.assertEqual(
             (frontend.grace_period, frontend.holder_timeout, frontend.max_buffer,
-             frontend.max_replay),
-            (10, 2.5, 50, 20),
+             frontend.max_buffer_bytes, frontend.max_replay, frontend.max_replay_bytes),
+            (10, 2.5, 50, 65536, 20, 32768),
         )
         self.assertIs(frontend.reactor, clock)
         self.assertIs(backend.frontend, frontend)
@@ -200,6 +202,10 @@ class ServicesFromConfigTests(TestCase):
             (
                 "[datasync]\nmax_replay = -1",
                 "datasync.max_replay: expected an integer of at least 0",
+            ),
+            (
+                "[datasync]\nmax_replay_bytes = 1.5",
+                "datasync.max_replay_bytes: expected an integer of at least 0",
             ),
             (
                 '[datasync]\ntimeout_interval = "1"',

@@ -192,7 +192,8 @@ class DealerRegistrationTests(TestCase):
 
     def test_bad_options(self):
         """A negative grace period, buffer or replay log is rejected."""
-        for options in [{"grace_period": -1}, {"max_buffer": -1}, {"max_replay": -1}]:
+        for options in [{"grace_period": -1}, {"max_buffer": -1}, {"max_replay": -1},
+                        {"max_buffer_bytes": -1}, {"max_replay_bytes": -1}]:
             self.assertRaises(
                 ValueError, DataSyncService, "datasync", reactor=Clock(), **options
             )
@@ -309,6 +310,38 @@ class AcquireTests(TestCase):
         browser = h.browser()
         self.assertEqual(h.acquire(browser, token)["type"], "response")
         self.assertEqual(len(h.deltas(browser)), 2)
+
+    def test_overflow_by_bytes_expires(self):
+        """
+        Buffering more than max_buffer_bytes before acquire answers
+        Subscription expired, however few deltas that is.
+        """
+        h = Harness(max_buffer_bytes=400)
+        token = h.authorize(("AllPlayers", None))
+        h.publish(insert({"id": 1, "text": "x" * 150}))
+        self.assertEqual(h.frontend.find_subscription(token).state, State.AWAITING)
+        h.publish(insert({"id": 2, "text": "x" * 150}))
+        self.assertEqual(h.acquire(h.browser(), token)["message"], "Subscription expired")
+        self.assertEqual(h.frontend.dealers["AllPlayers"].item_count(), 0)
+
+    def test_large_deltas_bounded_by_default(self):
+        """
+        With the default settings, 64 KB deltas keep a subscription's buffer
+        and replay log under 4 MiB each: an unheld subscription expires
+        instead of growing, and a held one evicts its oldest messages.
+        """
+        h = Harness()
+        unheld = h.authorize(("AllPlayers", None))
+        browser = h.browser()
+        held = h.subscribe(browser, ("AllPlayers", None))
+        big = "x" * 65536
+        for n in range(100):
+            h.publish(insert({"id": n, "text": big}))
+        self.assertIs(h.frontend.find_subscription(unheld).state, State.EXPIRED)
+        subscription = h.frontend.find_subscription(held)
+        self.assertLessEqual(subscription.logged_bytes, 4 * 1024 * 1024)
+        self.assertEqual(subscription.logged, 63)
+        self.assertEqual(len(h.deltas(browser)), 100)
 
     def test_subscription_limit(self):
         """A client may hold at most max_subscriptions_per_client subscriptions."""
@@ -828,6 +861,17 @@ class ReplayTests(TestCase):
             self.assertEqual(answer["message"], "Invalid params", after)
         self.assertEqual(self.h.acquire(browser, self.token, after=0)["type"], "response")
 
+    def test_evicted_by_bytes_expires(self):
+        """An ``after`` older than what max_replay_bytes keeps answers Subscription expired."""
+        h = Harness(grace_period=30, max_replay_bytes=250)
+        first = h.browser()
+        token = h.subscribe(first, ("AllPlayers", None))
+        h.publish(*[insert({"id": n, "text": "x" * 100}) for n in range(1, 5)])
+        seqs = [e["message"]["seq"] for e in first.sent]
+        h.disconnect(first)
+        answer = h.acquire(h.browser(), token, after=seqs[0])
+        self.assertEqual(answer["message"], "Subscription expired")
+
     def test_held_not_dropped(self):
         """A held subscription is not dropped by a stale ``after`` from another client."""
         self.h = Harness(grace_period=30, max_replay=1)
@@ -933,3 +977,83 @@ class HolderProbeTests(TestCase):
     def test_negative_timeout_refused(self):
         """A negative holder_timeout is refused."""
         self.assertRaises(ValueError, DataSyncService, "datasync", holder_timeout=-1)
+
+
+class SilentClient(RecordingClient):
+    """
+    A browser connection that died without the server noticing: from
+    :meth:`die` on it receives nothing, and a probe gets no answer within
+    its timeout, on *clock*.
+    """
+
+    def __init__(self, clock):
+        super().__init__()
+        self.clock = clock
+        self.dead = False
+
+    def die(self):
+        self.dead = True
+
+    def write_frame(self, frame):
+        if not self.dead:
+            super().write_frame(frame)
+
+    def probe(self, timeout):
+        answer = Deferred()
+        self.clock.callLater(timeout, answer.callback, not self.dead)
+        return answer
+
+
+class TakeoverUnderLoadTests(TestCase):
+    """
+    With the default settings, a browser whose connection died silently
+    resumes its subscription through the holder probe while deltas keep
+    coming at 500 a second.
+    """
+
+    rate = 500
+
+    def publish_for(self, h, seconds, first_id):
+        """
+        Publish one delta every 1/rate seconds of *h*'s clock for *seconds*;
+        return the next id.
+        """
+        count = round(seconds * self.rate)
+        for n in range(count):
+            h.publish(insert({"id": first_id + n, "name": "player {}".format(n),
+                              "color": "red", "score": n}))
+            h.clock.advance(1 / self.rate)
+        return first_id + count
+
+    def test_resume_through_dead_holder(self):
+        """
+        A holder dies after 1 s, the browser reconnects 3 s later and
+        re-acquires with ``after`` while deltas keep coming; after the 5 s
+        probe it gets every delta it missed, in order, exactly once, and
+        then the live ones.
+        """
+        h = Harness()
+        self.assertEqual(h.frontend.holder_timeout, 5)
+        holder = SilentClient(h.clock)
+        h.front.client_connected(holder)
+        token = h.subscribe(holder, ("AllPlayers", None))
+        next_id = self.publish_for(h, 1, 0)
+        holder.die()
+        seen = holder.sent[-1]["message"]["seq"]
+        next_id = self.publish_for(h, 3, next_id)
+        browser = h.browser()
+        frame = {"command": "acquireSubscription",
+                 "params": {"token": token, "after": seen}, "callId": 9}
+        h.front.process_frame(browser, json.dumps({"service": "datasync", "message": frame}))
+        self.assertEqual(browser.sent, [])
+        next_id = self.publish_for(h, 5, next_id)
+        h.clock.advance(0.001)  # past the probe's 5 s, whatever the rounding
+        messages = [e["message"] for e in browser.sent]
+        self.assertEqual(messages[0], {"type": "response", "callId": 9, "data": None})
+        ids = [m["delta"]["data"]["id"] for m in messages[1:]]
+        self.assertEqual(ids, list(range(self.rate, next_id)))
+        self.assertEqual(len(ids), 4000)
+        browser.sent.clear()
+        self.publish_for(h, 0.01, next_id)
+        self.assertEqual([d["data"]["id"] for d in h.deltas(browser)],
+                         list(range(next_id, next_id + 5)))

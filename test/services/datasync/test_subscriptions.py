@@ -191,6 +191,57 @@ class ReplayLogTests(TestCase):
         self.assertTrue(subscription.can_replay(4))
         self.assertFalse(subscription.can_replay(3))
 
+    def test_eviction_by_bytes(self):
+        """
+        A log over max_replay_bytes drops its oldest messages, however few
+        it holds, and keeps its byte count.
+        """
+        size = len(message(1))
+        subscription = Subscription("token", [], max_replay=100,
+                                    max_replay_bytes=2 * size)
+        for seq in (1, 2, 3):
+            subscription.record(message(seq))
+        self.assertEqual((subscription.logged, subscription.logged_bytes), (2, 2 * size))
+        self.assertEqual(subscription.evicted, 1)
+        self.assertEqual(subscription.attach(RecordingClient(), after=1),
+                         [message(2), message(3)])
+
+    def test_message_larger_than_log(self):
+        """A message larger than max_replay_bytes is evicted at once, with every older one."""
+        subscription = Subscription("token", [], max_replay=100, max_replay_bytes=30)
+        subscription.record(message(1))
+        subscription.record(b'{"message":{"big":"' + b"x" * 30 + b'","seq":2}}')
+        self.assertEqual((subscription.logged, subscription.logged_bytes), (0, 0))
+        self.assertEqual(subscription.evicted, 2)
+        subscription.record(message(3))
+        self.assertEqual((subscription.logged, subscription.evicted), (1, 2))
+
+    def test_buffer_bounded_by_bytes(self):
+        """
+        A message that would take the buffer over its byte limit expires
+        the subscription and frees both the buffer and the log.
+        """
+        size = len(message(1))
+        subscription = Subscription("token", [])
+        self.assertTrue(subscription.buffer(message(1), 10, 2 * size))
+        self.assertTrue(subscription.buffer(message(2), 10, 2 * size))
+        self.assertEqual(subscription.buffered_bytes, 2 * size)
+        self.assertFalse(subscription.buffer(message(3), 10, 2 * size))
+        self.assertIs(subscription.state, State.EXPIRED)
+        self.assertEqual(
+            (subscription.buffered, subscription.buffered_bytes,
+             subscription.logged, subscription.logged_bytes),
+            (0, 0, 0, 0),
+        )
+
+    def test_attach_empties_buffer_bytes(self):
+        """Attaching hands over the buffer and counts its bytes as gone."""
+        subscription = Subscription("token", [])
+        subscription.buffer(message(1), 10, 1000)
+        self.assertEqual(subscription.attach(RecordingClient()), [message(1)])
+        self.assertEqual(subscription.buffered_bytes, 0)
+        self.assertEqual(subscription.logged_bytes, len(message(1)))
+
     def test_expire_and_end_free_log(self):
         """Expiring or ending a subscription empties its log."""
         for finish in (Subscription.expire, Subscription.end):
