@@ -86,7 +86,9 @@ class DataSyncService(RPCService):
     :param max_replay: delta messages each subscription keeps for replay
         to a holder that re-acquires it with ``after``; a holder that saw
         too little to be caught up from them is told ``Subscription
-        expired``.
+        expired``. While a silent holder is probed for ``holder_timeout``
+        the log keeps every message, up to *max_replay_bytes*, so that the
+        wait costs the newcomer nothing.
     :param max_replay_bytes: bytes of delta messages each replay log keeps
         at most; the oldest messages make room first.
     :param max_subscriptions_per_client: subscriptions one connection may
@@ -104,8 +106,8 @@ class DataSyncService(RPCService):
         dealers: Iterable[Union[Dealer, type]] = (),
         grace_period: float = 30.0,
         holder_timeout: float = 5.0,
-        max_buffer: int = 10_000,
-        max_replay: int = 10_000,
+        max_buffer: int = 1000,
+        max_replay: int = 1000,
         max_subscriptions_per_client: int = 1000,
         max_items_per_subscription: int = 100,
         reactor: Optional[IReactorTime] = None,
@@ -331,28 +333,52 @@ class DataSyncService(RPCService):
         elif isinstance(after, bool) or not isinstance(after, int):
             raise RPCError("Invalid params")
         else:
-            await self._check_holder(req.client, token)
-            if not req.client.connected:
-                return
+            probed = await self._check_holder(req.client, token)
+            try:
+                if not req.client.connected:
+                    return
+                buffered = self.acquire(req.client, token, after)
+            finally:
+                if probed is not None:
+                    probed.unpin_log()
+            req.reply(None)
+            for data in buffered:
+                req.client.send_encoded(data)
+            return
         buffered = self.acquire(req.client, token, after)
         req.reply(None)
         for data in buffered:
             req.client.send_encoded(data)
 
-    async def _check_holder(self, client: Client, token: Any) -> None:
+    async def _check_holder(
+        self, client: Client, token: Any
+    ) -> Optional[Subscription]:
         """
         If another connection holds the subscription with *token* and does
         not answer within ``holder_timeout``, take the subscription from
         it, as its disconnection will.
+
+        :returns: the subscription if its holder was probed; its replay log
+            is then pinned (see :meth:`Subscription.pin_log`) until the
+            caller unpins it, after acquiring.
         """
         subscription = self.find_subscription(token)
         if subscription is None or not self.holder_timeout:
-            return
+            return None
         holder = subscription.client
         if holder is None or holder is client:
-            return
-        if not await holder.probe(self.holder_timeout):
+            return None
+        # Deltas keep coming while the holder is pinged; none of them may
+        # push out of the log what the newcomer will ask for.
+        subscription.pin_log()
+        try:
+            answered = await holder.probe(self.holder_timeout)
+        except BaseException:
+            subscription.unpin_log()
+            raise
+        if not answered:
             self.client_disconnected(holder)
+        return subscription
 
     @rpc_command(name="cancelSubscription")
     def cancel_subscription(self, req: Request, token: Any = _NOT_GIVEN) -> None:

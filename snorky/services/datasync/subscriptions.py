@@ -145,13 +145,14 @@ class Subscription:
         "_log_bytes",
         "_max_replay",
         "_max_replay_bytes",
+        "_pins",
     )
 
     def __init__(
         self,
         token: str,
         items: List[SubscriptionItem],
-        max_replay: int = 10_000,
+        max_replay: int = 1000,
         max_replay_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         self.token = token
@@ -171,6 +172,7 @@ class Subscription:
         self._log_bytes = 0
         self._max_replay = max_replay
         self._max_replay_bytes = max_replay_bytes
+        self._pins = 0
 
     @property
     def buffered(self) -> int:
@@ -212,7 +214,7 @@ class Subscription:
         """
         Add *message*, an encoded delta message with a ``seq`` higher than
         any recorded before, to the replay log, evicting the oldest ones
-        while the log holds too many messages or bytes.
+        while the log holds too many messages (unless pinned) or bytes.
         """
         log = self._log
         log.append(message)
@@ -220,10 +222,29 @@ class Subscription:
         if len(log) > self._max_replay or self._log_bytes > self._max_replay_bytes:
             self._evict()
 
+    def pin_log(self) -> None:
+        """
+        Stop evicting messages for their number, until as many
+        :meth:`unpin_log` calls; the byte bound still holds. Used while a
+        newcomer waits for the holder to answer a probe, so that the wait
+        does not eat into what it can be caught up from.
+        """
+        self._pins += 1
+
+    def unpin_log(self) -> None:
+        """
+        Undo one :meth:`pin_log`; the log is trimmed to its bounds again
+        when none is left.
+        """
+        self._pins -= 1
+        if not self._pins:
+            self._evict()
+
     def _evict(self) -> None:
         log = self._log
         while log and (
-            len(log) > self._max_replay or self._log_bytes > self._max_replay_bytes
+            (len(log) > self._max_replay and not self._pins)
+            or self._log_bytes > self._max_replay_bytes
         ):
             # A message too large for the log at all is evicted at once.
             self._evicted = log.popleft()

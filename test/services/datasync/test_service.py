@@ -1027,10 +1027,11 @@ class TakeoverUnderLoadTests(TestCase):
 
     def test_resume_through_dead_holder(self):
         """
-        A holder dies after 1 s, the browser reconnects 3 s later and
+        A holder dies after 1 s, the browser reconnects 1.5 s later and
         re-acquires with ``after`` while deltas keep coming; after the 5 s
-        probe it gets every delta it missed, in order, exactly once, and
-        then the live ones.
+        probe it gets every delta it missed (3,250, more than the 1,000
+        messages of the replay log), in order, exactly once, and then the
+        live ones; the log is then trimmed back to its bound.
         """
         h = Harness()
         self.assertEqual(h.frontend.holder_timeout, 5)
@@ -1040,7 +1041,7 @@ class TakeoverUnderLoadTests(TestCase):
         next_id = self.publish_for(h, 1, 0)
         holder.die()
         seen = holder.sent[-1]["message"]["seq"]
-        next_id = self.publish_for(h, 3, next_id)
+        next_id = self.publish_for(h, 1.5, next_id)
         browser = h.browser()
         frame = {"command": "acquireSubscription",
                  "params": {"token": token, "after": seen}, "callId": 9}
@@ -1052,8 +1053,49 @@ class TakeoverUnderLoadTests(TestCase):
         self.assertEqual(messages[0], {"type": "response", "callId": 9, "data": None})
         ids = [m["delta"]["data"]["id"] for m in messages[1:]]
         self.assertEqual(ids, list(range(self.rate, next_id)))
-        self.assertEqual(len(ids), 4000)
+        self.assertEqual(len(ids), 3250)
+        self.assertEqual(h.frontend.find_subscription(token).logged, 1000)
         browser.sent.clear()
         self.publish_for(h, 0.01, next_id)
         self.assertEqual([d["data"]["id"] for d in h.deltas(browser)],
                          list(range(next_id, next_id + 5)))
+
+    def test_answering_holder_log_trimmed(self):
+        """
+        When the probed holder answers, it keeps the subscription, the
+        newcomer is refused, and the log kept during the probe is trimmed
+        back to max_replay.
+        """
+        h = Harness(max_replay=100)
+        holder = ProbedClient()
+        h.front.client_connected(holder)
+        token = h.subscribe(holder, ("AllPlayers", None))
+        browser = h.browser()
+        frame = {"command": "acquireSubscription",
+                 "params": {"token": token, "after": 0}, "callId": 9}
+        h.front.process_frame(browser, json.dumps({"service": "datasync", "message": frame}))
+        self.publish_for(h, 1, 0)
+        subscription = h.frontend.find_subscription(token)
+        self.assertEqual(subscription.logged, 500)
+        holder.probes[0][1].callback(True)
+        self.assertEqual(browser.pop()["message"]["message"], "Subscription already acquired")
+        self.assertEqual(subscription.logged, 100)
+
+    def test_failed_probe_unpins(self):
+        """
+        A probe that fails answers Internal error to the newcomer and leaves
+        the log bounded again.
+        """
+        h = Harness(max_replay=10)
+        holder = ProbedClient()
+        h.front.client_connected(holder)
+        token = h.subscribe(holder, ("AllPlayers", None))
+        browser = h.browser()
+        frame = {"command": "acquireSubscription",
+                 "params": {"token": token, "after": 0}, "callId": 9}
+        h.front.process_frame(browser, json.dumps({"service": "datasync", "message": frame}))
+        self.publish_for(h, 0.1, 0)
+        holder.probes[0][1].errback(ZeroDivisionError())
+        self.assertEqual(browser.pop()["message"]["message"], "Internal error")
+        self.assertEqual(h.frontend.find_subscription(token).logged, 10)
+        self.flushLoggedErrors(ZeroDivisionError)

@@ -216,6 +216,26 @@ class ReplayLogTests(TestCase):
         subscription.record(message(3))
         self.assertEqual((subscription.logged, subscription.evicted), (1, 2))
 
+    def test_pinned_log(self):
+        """
+        A pinned log keeps more than max_replay messages, but never more
+        than max_replay_bytes; unpinning the last pin trims it.
+        """
+        size = len(message(1))
+        subscription = Subscription("token", [], max_replay=2, max_replay_bytes=5 * size)
+        subscription.pin_log()
+        subscription.pin_log()
+        for seq in range(1, 5):
+            subscription.record(message(seq))
+        self.assertEqual((subscription.logged, subscription.evicted), (4, None))
+        for seq in range(5, 8):
+            subscription.record(message(seq))
+        self.assertEqual((subscription.logged, subscription.evicted), (5, 2))
+        subscription.unpin_log()
+        self.assertEqual(subscription.logged, 5)
+        subscription.unpin_log()
+        self.assertEqual((subscription.logged, subscription.evicted), (2, 5))
+
     def test_buffer_bounded_by_bytes(self):
         """
         A message that would take the buffer over its byte limit expires
