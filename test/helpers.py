@@ -6,6 +6,16 @@ from typing import Any, List
 from snorky.client import Client
 
 
+def nested(depth: int) -> List[Any]:
+    """
+    A list nested *depth* levels deep (``[]`` is one level).
+    """
+    value: List[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
 class RecordingClient(Client):
     """
     A client that keeps every envelope sent to it, decoded, in

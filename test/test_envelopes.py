@@ -6,16 +6,7 @@ from typing import Any, List
 from twisted.trial.unittest import TestCase
 
 from snorky.envelopes import MAX_DEPTH, EnvelopeError, decode_envelope, encode
-
-
-def nested(depth: int) -> List[Any]:
-    """
-    A list nested *depth* levels deep.
-    """
-    value: List[Any] = []
-    for _ in range(depth - 1):
-        value = [value]
-    return value
+from test.helpers import nested
 
 
 class EncodeTests(TestCase):

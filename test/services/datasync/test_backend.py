@@ -5,7 +5,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
 from snorky.envelopes import MAX_DEPTH
-from test.test_envelopes import nested
+from test.helpers import nested
 
 from snorky.services.datasync import DataSyncBackend, DataSyncService
 from test.services.datasync.test_service import Harness, insert
