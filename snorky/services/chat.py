@@ -6,8 +6,10 @@ from typing import Any, Dict, List, Optional, Set
 from twisted.internet.interfaces import IReactorTime
 
 from snorky.client import Client
-from snorky.services.base import Request, RPCError, RPCService, rpc_command
 from snorky.envelopes import canonical_json
+from snorky.reactors import default_reactor
+from snorky.services.base import Request, RPCError, RPCService, rpc_command
+from snorky.services.clientindex import ClientIndex
 
 __all__ = ["ChatService", "ChatChannel", "ChatMember"]
 
@@ -40,10 +42,10 @@ class ChatChannel:
 
     __slots__ = ("name", "members", "clients")
 
-    def __init__(self, name: Any) -> None:
+    def __init__(self, name: Any, clients: Optional[Set[Client]] = None) -> None:
         self.name = name
         self.members: Dict[str, ChatMember] = {}
-        self.clients: Set[Client] = set()
+        self.clients: Set[Client] = set() if clients is None else clients
 
 
 class ChatService(RPCService):
@@ -72,15 +74,14 @@ class ChatService(RPCService):
         clock: Optional[IReactorTime] = None,
     ) -> None:
         super().__init__(name)
-        if clock is None:
-            from twisted.internet import reactor as clock  # type: ignore[assignment]
-        self.clock = clock
+        self.clock: IReactorTime = default_reactor(clock)
         self.max_channels = max_channels
         self.max_channel_length = max_channel_length
         #: Channel key to :class:`ChatChannel`, for non-empty channels.
         self.channels: Dict[str, ChatChannel] = {}
+        self._index: ClientIndex[str, str] = ClientIndex()
         #: Client to {channel key: identity key} of the channels it joined.
-        self.memberships: Dict[Client, Dict[str, str]] = {}
+        self.memberships = self._index.keys_by_client
 
     def timestamp(self) -> str:
         """
@@ -98,23 +99,22 @@ class ChatService(RPCService):
         key = canonical_json(channel)
         if len(key) > self.max_channel_length:
             raise RPCError("Channel name too long")
-        joined = self.memberships.get(client, {})
+        joined = self._index.keys_of(client)
         if key in joined:
             raise RPCError("Already joined")
         if len(joined) >= self.max_channels:
             raise RPCError("Too many channels")
 
+        identity_key = canonical_json(identity)
+        clients = self._index.add(client, key, identity_key)
         room = self.channels.get(key)
         if room is None:
-            room = self.channels[key] = ChatChannel(channel)
-        identity_key = canonical_json(identity)
+            room = self.channels[key] = ChatChannel(channel, clients)
         member = room.members.get(identity_key)
         arrived = member is None
-        if arrived:
+        if member is None:
             member = room.members[identity_key] = ChatMember(identity)
         member.clients.add(client)
-        room.clients.add(client)
-        self.memberships.setdefault(client, {})[key] = identity_key
         members = [m.identity for m in room.members.values()]
         if arrived:
             self._send_presence(room, identity, "joined", client)
@@ -128,7 +128,7 @@ class ChatService(RPCService):
     def send(self, req: Request, channel: Any, body: Any) -> None:
         key = self._joined_key(req.client, channel)
         room = self.channels[key]
-        member = room.members[self.memberships[req.client][key]]
+        member = room.members[self._index.keys_of(req.client)[key]]
         # A copy: a write may disconnect a slow client, which leaves the room.
         self.send_message_to_clients(
             list(room.clients),
@@ -145,7 +145,7 @@ class ChatService(RPCService):
     def read(self, req: Request, channel: Any) -> None:
         key = self._joined_key(req.client, channel)
         room = self.channels[key]
-        member = room.members[self.memberships[req.client][key]]
+        member = room.members[self._index.keys_of(req.client)[key]]
         others = [c for c in member.clients if c is not req.client]
         if others:
             self.send_message_to_clients(
@@ -154,22 +154,19 @@ class ChatService(RPCService):
             )
 
     def client_disconnected(self, client: Client) -> None:
-        for key in list(self.memberships.get(client, ())):
+        for key in list(self._index.keys_of(client)):
             self._leave(client, key)
 
     def _joined_key(self, client: Client, channel: Any) -> str:
         key = canonical_json(channel)
-        if key not in self.memberships.get(client, ()):
+        if not self._index.has(client, key):
             raise RPCError("Not joined")
         return key
 
     def _leave(self, client: Client, key: str) -> None:
-        joined = self.memberships[client]
-        identity_key = joined.pop(key)
-        if not joined:
-            del self.memberships[client]
+        # Takes the client out of room.clients, the index's set.
+        identity_key = self._index.remove(client, key)
         room = self.channels[key]
-        room.clients.discard(client)
         member = room.members[identity_key]
         member.clients.discard(client)
         if member.clients:

@@ -1,12 +1,12 @@
 """`CursorsService`: live cursors of several users in shared documents."""
 
 import itertools
-from typing import Any, Dict, Set
+from typing import Any, Dict
 
 from snorky.client import Client
-from snorky.envelopes import encode
+from snorky.envelopes import canonical_json, encode
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
-from snorky.envelopes import canonical_json
+from snorky.services.clientindex import ClientIndex
 
 __all__ = ["CursorsService", "Cursor"]
 
@@ -105,10 +105,11 @@ class CursorsService(RPCService):
         self.max_document_length = max_document_length
         self.max_cursor_size = max_cursor_size
         self._public_handles = itertools.count(1)
+        self._index: ClientIndex[str, Any] = ClientIndex()
         #: Document key to the connections in it.
-        self.clients_by_document: Dict[str, Set[Client]] = {}
+        self.clients_by_document = self._index.clients_by_key
         #: Connection to {document key: its identity when it joined}.
-        self.documents_by_client: Dict[Client, Dict[str, Any]] = {}
+        self.documents_by_client = self._index.keys_by_client
         #: Document key to {public handle: cursor}.
         self.cursors_by_document: Dict[str, Dict[int, Cursor]] = {}
         #: Connection to {private handle: cursor}.
@@ -122,20 +123,19 @@ class CursorsService(RPCService):
         key = canonical_json(document)
         if len(key) > self.max_document_length:
             raise RPCError("Document name too long")
-        joined = self.documents_by_client.get(client, {})
+        joined = self._index.keys_of(client)
         if key in joined:
             raise RPCError("Already joined")
         if len(joined) >= self.max_documents:
             raise RPCError("Too many documents")
-        self.documents_by_client.setdefault(client, {})[key] = client.identity
-        self.clients_by_document.setdefault(key, set()).add(client)
+        self._index.add(client, key, client.identity)
         cursors = self.cursors_by_document.get(key, {}).values()
         return {"cursors": [cursor.for_json() for cursor in cursors]}
 
     @rpc_command
     def leave(self, req: Request, document: Any) -> None:
         key = canonical_json(document)
-        if key not in self.documents_by_client.get(req.client, ()):
+        if not self._index.has(req.client, key):
             raise RPCError("Not joined")
         self._leave(req.client, key)
 
@@ -150,7 +150,7 @@ class CursorsService(RPCService):
     ) -> int:
         client = req.client
         key = canonical_json(document)
-        joined = self.documents_by_client.get(client, {})
+        joined = self._index.keys_of(client)
         if key not in joined:
             raise RPCError("Not joined")
         if not _valid_handle(privateHandle):
@@ -193,7 +193,7 @@ class CursorsService(RPCService):
         self._remove_cursor(req.client, self._own_cursor(req.client, privateHandle))
 
     def client_disconnected(self, client: Client) -> None:
-        for key in list(self.documents_by_client.get(client, ())):
+        for key in list(self._index.keys_of(client)):
             self._leave(client, key)
 
     def _own_cursor(self, client: Client, handle: Any) -> Cursor:
@@ -210,8 +210,7 @@ class CursorsService(RPCService):
 
     def _tell_others(self, client: Client, kind: str, cursor: Cursor) -> None:
         others = [
-            c for c in self.clients_by_document.get(cursor.document_key, ())
-            if c is not client
+            c for c in self._index.clients_of(cursor.document_key) if c is not client
         ]
         if others:
             self.send_message_to_clients(
@@ -233,11 +232,4 @@ class CursorsService(RPCService):
         for cursor in list(self.cursors_by_client.get(client, {}).values()):
             if cursor.document_key == key:
                 self._remove_cursor(client, cursor)
-        joined = self.documents_by_client[client]
-        del joined[key]
-        if not joined:
-            del self.documents_by_client[client]
-        clients = self.clients_by_document[key]
-        clients.discard(client)
-        if not clients:
-            del self.clients_by_document[key]
+        self._index.remove(client, key)

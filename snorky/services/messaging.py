@@ -1,9 +1,10 @@
 """`MessagingService`: private messages between named participants."""
 
-from typing import Any, Dict, List, Set
+from typing import Any, Dict, List, Optional
 
 from snorky.client import Client
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
+from snorky.services.clientindex import ClientIndex
 
 __all__ = ["MessagingService"]
 
@@ -29,10 +30,28 @@ class MessagingService(RPCService):
         super().__init__(name)
         self.max_names = max_names
         self.max_name_length = max_name_length
-        #: Participant name to the connection that holds it.
-        self.participants: Dict[str, Client] = {}
+        # A name is under one connection only.
+        self._index: ClientIndex[str, None] = ClientIndex()
         #: Connection to the names it holds.
-        self.names_by_client: Dict[Client, Set[str]] = {}
+        self.names_by_client = self._index.keys_by_client
+
+    @property
+    def participants(self) -> Dict[str, Client]:
+        """
+        Participant name to the connection that holds it.
+        """
+        return {
+            name: client
+            for name, clients in self._index.clients_by_key.items()
+            for client in clients
+        }
+
+    def _holder(self, name: Any) -> Optional[Client]:
+        if not isinstance(name, str):
+            return None
+        for client in self._index.clients_of(name):
+            return client
+        return None
 
     def is_name_allowed(self, client: Client, name: str) -> bool:
         """
@@ -47,34 +66,32 @@ class MessagingService(RPCService):
     def register_participant(self, req: Request, name: Any) -> None:
         if not isinstance(name, str) or len(name) > self.max_name_length:
             raise RPCError("Name not allowed")
-        if name in self.participants:
+        if self._holder(name) is not None:
             raise RPCError("Name already registered")
-        names = self.names_by_client.get(req.client, set())
-        if len(names) >= self.max_names:
+        if len(self._index.keys_of(req.client)) >= self.max_names:
             raise RPCError("Too many names")
         if not self.is_name_allowed(req.client, name):
             raise RPCError("Name not allowed")
-        self.participants[name] = req.client
-        self.names_by_client.setdefault(req.client, set()).add(name)
+        self._index.add(req.client, name)
 
     @rpc_command(name="unregisterParticipant")
     def unregister_participant(self, req: Request, name: Any) -> None:
-        holder = self.participants.get(name) if isinstance(name, str) else None
+        holder = self._holder(name)
         if holder is None:
             raise RPCError("Unknown participant")
         if holder is not req.client:
             raise RPCError("Invalid participant")
-        self._unregister(req.client, name)
+        self._index.remove(req.client, name)
 
     @rpc_command(name="listParticipants")
     def list_participants(self, req: Request) -> List[str]:
-        return sorted(self.participants)
+        return sorted(self._index.clients_by_key)
 
     @rpc_command
     def send(self, req: Request, sender: Any, dest: Any, body: Any) -> None:
-        if not isinstance(sender, str) or self.participants.get(sender) is not req.client:
+        if self._holder(sender) is not req.client:
             raise RPCError("Invalid sender")
-        dest_client = self.participants.get(dest) if isinstance(dest, str) else None
+        dest_client = self._holder(dest)
         if dest_client is None:
             raise RPCError("Unknown destination")
         self.send_message_to(
@@ -82,12 +99,4 @@ class MessagingService(RPCService):
         )
 
     def client_disconnected(self, client: Client) -> None:
-        for name in list(self.names_by_client.get(client, ())):
-            self._unregister(client, name)
-
-    def _unregister(self, client: Client, name: str) -> None:
-        del self.participants[name]
-        names = self.names_by_client[client]
-        names.discard(name)
-        if not names:
-            del self.names_by_client[client]
+        self._index.remove_client(client)

@@ -1,10 +1,11 @@
 """`PubSubService` and `PubSubBackend`: publish/subscribe on channels."""
 
-from typing import Any, Dict, Set
+from typing import Any
 
 from snorky.client import Client
 from snorky.envelopes import canonical_json
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
+from snorky.services.clientindex import ClientIndex
 
 __all__ = ["PubSubService", "PubSubBackend"]
 
@@ -27,8 +28,11 @@ class PubSubService(RPCService):
         super().__init__(name)
         self.max_subscriptions = max_subscriptions
         self.max_channel_length = max_channel_length
-        self.subscribers: Dict[str, Set[Client]] = {}
-        self.channels_by_client: Dict[Client, Set[str]] = {}
+        self._index: ClientIndex[str, None] = ClientIndex()
+        #: Channel key (canonical JSON) to its subscribers.
+        self.subscribers = self._index.clients_by_key
+        #: Client to the channel keys it subscribed to.
+        self.channels_by_client = self._index.keys_by_client
 
     def can_publish(self, client: Client, channel: Any) -> bool:
         """
@@ -41,7 +45,7 @@ class PubSubService(RPCService):
         Deliver *message* to every subscriber of *channel*; the one place
         where messages leave this service.
         """
-        clients = self.subscribers.get(canonical_json(channel))
+        clients = self._index.clients_of(canonical_json(channel))
         if clients:
             self.send_message_to_clients(
                 clients, {"type": "message", "channel": channel, "message": message}
@@ -56,22 +60,19 @@ class PubSubService(RPCService):
     @rpc_command
     def subscribe(self, req: Request, channel: Any) -> None:
         key = self._key(channel)
-        channels = self.channels_by_client.get(req.client, ())
+        channels = self._index.keys_of(req.client)
         if key in channels:
             raise RPCError("Already subscribed")
         if len(channels) >= self.max_subscriptions:
             raise RPCError("Too many subscriptions")
-        # Only a subscription that succeeds may create the client's entry.
-        self.channels_by_client.setdefault(req.client, set()).add(key)
-        self.subscribers.setdefault(key, set()).add(req.client)
+        self._index.add(req.client, key)
 
     @rpc_command
     def unsubscribe(self, req: Request, channel: Any) -> None:
         key = canonical_json(channel)
-        channels = self.channels_by_client.get(req.client, set())
-        if key not in channels:
+        if not self._index.has(req.client, key):
             raise RPCError("Not subscribed")
-        self._remove(req.client, key)
+        self._index.remove(req.client, key)
 
     @rpc_command(name="publish")
     def publish_command(self, req: Request, channel: Any, message: Any) -> None:
@@ -81,18 +82,7 @@ class PubSubService(RPCService):
         self.publish(channel, message)
 
     def client_disconnected(self, client: Client) -> None:
-        for key in list(self.channels_by_client.get(client, ())):
-            self._remove(client, key)
-
-    def _remove(self, client: Client, key: str) -> None:
-        channels = self.channels_by_client[client]
-        channels.discard(key)
-        if not channels:
-            del self.channels_by_client[client]
-        clients = self.subscribers[key]
-        clients.discard(client)
-        if not clients:
-            del self.subscribers[key]
+        self._index.remove_client(client)
 
 
 class PubSubBackend(RPCService):

@@ -157,7 +157,7 @@ class MessagingServiceTests(ServiceCalls, TestCase):
         self.ok(self.bob, "registerParticipant", name="bob")
         self.registry.client_disconnected(self.alice)
         self.assertEqual(self.messaging.participants, {"bob": self.bob})
-        self.assertEqual(self.messaging.names_by_client, {self.bob: {"bob"}})
+        self.assertEqual(self.messaging.names_by_client, {self.bob: {"bob": None}})
         self.assertEqual(self.error(self.bob, "send", sender="bob", dest="a1", body=""),
                          "Unknown destination")
         self.registry.client_disconnected(self.bob)
