@@ -8,22 +8,15 @@ token to the page; the page calls ``authenticate`` on the frontend
 :class:`IdentityService`, which sets :attr:`snorky.Client.identity`.
 """
 
-import hashlib
-import secrets
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
+from snorky.reactors import default_reactor
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
+from snorky.services.tokens import TokenTable, new_token
 
 __all__ = ["IdentityService", "IdentityBackend"]
-
-
-
-def _digest(token: str) -> bytes:
-    # Tokens are kept by their SHA-256 digest, so how long a dict lookup
-    # takes tells an attacker nothing about the tokens that are stored.
-    return hashlib.sha256(token.encode("utf-8")).digest()
 
 
 class IdentityService(RPCService):
@@ -43,9 +36,6 @@ class IdentityService(RPCService):
     :param clock: an ``IReactorTime``; the global reactor when ``None``.
     """
 
-    #: Longest token text that is even looked up.
-    max_token_length = 256
-
     def __init__(
         self,
         name: str,
@@ -54,13 +44,12 @@ class IdentityService(RPCService):
         clock: Optional[IReactorTime] = None,
     ) -> None:
         super().__init__(name)
-        if clock is None:
-            from twisted.internet import reactor as clock  # type: ignore[assignment]
-        self.clock = clock
+        self.clock: IReactorTime = default_reactor(clock)
         self.lifetime = lifetime
         self.max_pending = max_pending
+        self._tokens: TokenTable[Tuple[Any, IDelayedCall]] = TokenTable()
         #: Token digest to (identity, expiry call), for unused tokens.
-        self.pending: Dict[bytes, Tuple[Any, IDelayedCall]] = {}
+        self.pending = self._tokens.by_digest
 
     def authorize(self, identity: Any) -> str:
         """
@@ -75,17 +64,14 @@ class IdentityService(RPCService):
             raise RPCError("Invalid identity")
         if len(self.pending) >= self.max_pending:
             raise RPCError("Too many pending tokens")
-        token = secrets.token_urlsafe(32)
-        digest = _digest(token)
-        expiry = self.clock.callLater(self.lifetime, self.pending.pop, digest, None)
-        self.pending[digest] = (identity, expiry)
+        token = new_token()
+        expiry = self.clock.callLater(self.lifetime, self._tokens.pop, token)
+        self._tokens.put(token, (identity, expiry))
         return token
 
     @rpc_command
     def authenticate(self, req: Request, token: Any) -> Any:
-        if not isinstance(token, str) or len(token) > self.max_token_length:
-            raise RPCError("Invalid token")
-        entry = self.pending.pop(_digest(token), None)
+        entry = self._tokens.pop(token)
         if entry is None:
             raise RPCError("Invalid token")
         identity, expiry = entry

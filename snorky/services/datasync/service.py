@@ -13,7 +13,6 @@ browser re-acquiring a subscription after a cut connection says the last
 was sent, including those lost in flight.
 """
 
-import hmac
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from twisted.internet.interfaces import IReactorTime
@@ -42,9 +41,8 @@ from snorky.services.datasync.subscriptions import (
     State,
     Subscription,
     SubscriptionItem,
-    new_token,
-    token_lookup_key,
 )
+from snorky.services.tokens import TokenTable, new_token
 
 __all__ = ["DataSyncService"]
 
@@ -140,8 +138,9 @@ class DataSyncService(RPCService):
         self.max_items_per_subscription = max_items_per_subscription
         self.dealers: Dict[str, Dealer] = {}
         self.dealers_by_model: Dict[str, List[Dealer]] = {}
-        #: Subscriptions by :func:`token_lookup_key` of their token.
-        self.subscriptions: Dict[str, Subscription] = {}
+        self._tokens: TokenTable[Subscription] = TokenTable()
+        #: Subscriptions by the digest of their token.
+        self.subscriptions = self._tokens.by_digest
         self.subscriptions_by_client: Dict[Client, Set[Subscription]] = {}
         self._log_limiter = LogLimiter(self.reactor)
         self._delta_prefix = (
@@ -203,8 +202,6 @@ class DataSyncService(RPCService):
                 raise RPCError("Invalid query") from None
             prepared.append(item)
         token = new_token()
-        while token_lookup_key(token) in self.subscriptions:
-            token = new_token()
         subscription = Subscription(
             token, prepared, self.max_replay, self.max_replay_bytes
         )
@@ -219,7 +216,7 @@ class DataSyncService(RPCService):
             for item in added:
                 item.dealer.remove_subscription_item(item)
             raise
-        self.subscriptions[token_lookup_key(token)] = subscription
+        self._tokens.put(token, subscription)
         subscription.timer = self.reactor.callLater(
             timeout, self.cancel, subscription
         )
@@ -229,15 +226,7 @@ class DataSyncService(RPCService):
         """
         The subscription whose token is *token*, if any.
         """
-        if not isinstance(token, str):
-            return None
-        subscription = self.subscriptions.get(token_lookup_key(token))
-        if subscription is None or not hmac.compare_digest(
-            subscription.token.encode("utf-8"),
-            token.encode("utf-8", "surrogatepass"),
-        ):
-            return None
-        return subscription
+        return self._tokens.get(token)
 
     def acquire(
         self, client: Client, token: Any, after: Optional[int] = None
@@ -289,7 +278,7 @@ class DataSyncService(RPCService):
         if subscription.client is not None:
             self._forget_holder(subscription.client, subscription)
         subscription.end()
-        del self.subscriptions[token_lookup_key(subscription.token)]
+        self._tokens.pop(subscription.token)
 
     def _unindex(self, subscription: Subscription) -> None:
         for item in subscription.items:

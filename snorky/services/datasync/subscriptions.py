@@ -23,7 +23,6 @@ bytes.
 """
 
 import enum
-import secrets
 from collections import deque
 from typing import Any, Deque, List, Optional
 
@@ -36,14 +35,7 @@ __all__ = [
     "Subscription",
     "SubscriptionItem",
     "message_seq",
-    "new_token",
-    "token_lookup_key",
 ]
-
-# 32 random bytes: 256 bits, of which the lookup key below exposes at most
-# 96 to timing; the rest is compared in constant time.
-_TOKEN_BYTES = 32
-_LOOKUP_CHARS = 16
 
 
 _SEQ = b'"seq":'
@@ -56,22 +48,6 @@ def message_seq(message: bytes) -> int:
     """
     start = message.rindex(_SEQ) + len(_SEQ)
     return int(message[start:].rstrip(b"} "))
-
-
-def new_token() -> str:
-    """
-    A fresh, unguessable subscription token (URL-safe text).
-    """
-    return secrets.token_urlsafe(_TOKEN_BYTES)
-
-
-def token_lookup_key(token: str) -> str:
-    """
-    The part of *token* used to find its subscription in a dict; the whole
-    token is then checked with :func:`hmac.compare_digest`, so that lookup
-    timing reveals nothing about the rest.
-    """
-    return token[:_LOOKUP_CHARS]
 
 
 class State(enum.Enum):

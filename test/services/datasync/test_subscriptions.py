@@ -13,8 +13,6 @@ from snorky.services.datasync.subscriptions import (
     Subscription,
     SubscriptionItem,
     message_seq,
-    new_token,
-    token_lookup_key,
 )
 from test.helpers import RecordingClient
 
@@ -24,27 +22,6 @@ def message(seq):
     The encoded delta message numbered *seq*.
     """
     return b'{"message":{"seq":%d}}' % seq
-
-
-class TokenTests(TestCase):
-    """
-    Tokens are unguessable and looked up by a prefix.
-    """
-
-    def test_length(self):
-        """A token holds at least 128 random bits (43 URL-safe characters)."""
-        self.assertGreaterEqual(len(new_token()), 43)
-
-    def test_unique(self):
-        """Fresh tokens differ."""
-        self.assertEqual(len({new_token() for _ in range(1000)}), 1000)
-
-    def test_lookup_key(self):
-        """The lookup key is a strict prefix of the token."""
-        token = new_token()
-        key = token_lookup_key(token)
-        self.assertTrue(token.startswith(key))
-        self.assertLess(len(key), len(token))
 
 
 class MessageSeqTests(TestCase):
