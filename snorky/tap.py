@@ -5,13 +5,13 @@ import importlib
 import os
 import secrets
 import sys
-import tomllib
 from typing import Any, Dict, List, Mapping, Optional
 
 from twisted.application.service import IService, MultiService
 from twisted.python import usage
 
 from snorky.app import default_app
+from snorky.configfile import load_toml
 from snorky.ports import PortSpec, PortSpecError, parse_port_spec
 from snorky.registry import ServiceRegistry
 from snorky.server import ListenError, ServerOptions, make_service
@@ -146,10 +146,9 @@ def load_config(path: Optional[str]) -> Dict[str, Any]:
     if path is None:
         return {}
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError("cannot read --config {!r}: {}".format(path, e)) from None
+        return load_toml(path)
+    except ValueError as e:
+        raise ConfigError("cannot read --config {}".format(e)) from None
 
 
 def backend_key(options: Mapping[str, Any]) -> Optional[str]:

@@ -28,9 +28,11 @@ rest::
 Every mistake raises :class:`ValueError` with one line naming it.
 """
 
-import tomllib
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from twisted.internet.interfaces import IReactorTime
+
+from snorky.configfile import load_toml
 from snorky.services.datasync.backend import DataSyncBackend
 from snorky.services.datasync.dealers import (
     BroadcastDealer,
@@ -143,8 +145,12 @@ def _options(config: Mapping[str, Any]) -> Dict[str, Any]:
         if name == "dealers":
             continue
         floats, smallest = _OPTIONS[name]
-        kinds: Tuple[type, ...] = (int, float) if floats else (int,)
-        if isinstance(value, bool) or not isinstance(value, kinds) or value < smallest:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (isinstance(value, float) and not floats)
+            or value < smallest
+        ):
             raise ValueError(
                 "datasync.{}: expected {} of at least {}".format(
                     name, "a number" if floats else "an integer", smallest
@@ -156,18 +162,12 @@ def _options(config: Mapping[str, Any]) -> Dict[str, Any]:
 
 def load_config(path: str) -> Dict[str, Any]:
     """
-    Read the TOML file at *path*.
+    Read the TOML file at *path* (:func:`snorky.configfile.load_toml`).
 
     :raises ValueError: one line, starting with *path*, if it cannot be
         read or parsed.
     """
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except OSError as e:
-        raise ValueError("{}: {}".format(path, e.strerror or e)) from None
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError("{}: {}".format(path, e)) from None
+    return load_toml(path)
 
 
 def load_dealers(path: str) -> List[Dealer]:
@@ -187,7 +187,7 @@ def services_from_config(
     config: Mapping[str, Any],
     name: str = "datasync",
     backend_name: str = "datasync_backend",
-    reactor: Optional[Any] = None,
+    reactor: Optional[IReactorTime] = None,
 ) -> Tuple[DataSyncService, DataSyncBackend]:
     """
     A :class:`DataSyncService` with the dealers and options of *config*
