@@ -4,6 +4,16 @@ that cannot use WebSocket.
 
 Mount :func:`sockjs_resource` at ``/sockjs`` of a site; configure it with
 :class:`SockJSOptions`.
+
+The modules form floors; each imports only from the floors below it::
+
+    resource                       routing, origins, CORS; mounts the rest
+    xhr eventsource htmlfile       one module per transport, each declaring
+      jsonp websocket sessions     its routes; the table of sessions
+    session receiver incoming      one session; a response carrying frames;
+      client                       what clients send; the Snorky adapter
+    interfaces info iframe         the contracts; /info; the iframe page
+    framing headers options        frames; HTTP headers; settings
 """
 
 from snorky.transports.sockjs.client import SockJSClient

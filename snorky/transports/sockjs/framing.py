@@ -1,5 +1,6 @@
 """
-SockJS frames, and the JSON escaping the protocol requires.
+SockJS frames, the JSON escaping the protocol requires, and how each
+HTTP transport wraps a frame.
 
 The server sends *frames*: ``o`` (open), ``h`` (heartbeat), ``a[...]``
 (an array of JSON-encoded messages) and ``c[code,"reason"]`` (close).
@@ -9,7 +10,7 @@ that characters which browsers or proxies mangle travel as ``\\uXXXX``.
 
 import json
 import re
-from typing import Iterable, List
+from typing import Callable, Iterable, List
 
 __all__ = [
     "OPEN",
@@ -20,6 +21,10 @@ __all__ = [
     "messages_frame",
     "close_frame",
     "decode_messages",
+    "line_frame",
+    "event_frame",
+    "script_frame",
+    "callback_frame",
 ]
 
 #: The frame that opens every session.
@@ -105,3 +110,46 @@ def decode_messages(data: str, allow_single: bool = False) -> List[str]:
     if not all(isinstance(item, str) for item in decoded):
         raise FramingError("Broken JSON encoding.")
     return decoded
+
+
+# How the HTTP transports wrap a frame.
+
+
+def line_frame(frame: str) -> bytes:
+    """
+    A frame of the XHR transports: one per line.
+    """
+    return (frame + "\n").encode("utf-8")
+
+
+def event_frame(frame: str) -> bytes:
+    """
+    A frame of ``eventsource``: one server-sent event.
+    """
+    # Frames are JSON-escaped, so they hold no line breaks.
+    return ("data: " + frame + "\r\n\r\n").encode("utf-8")
+
+
+def script_frame(frame: str) -> bytes:
+    """
+    A frame of ``htmlfile``: a ``<script>`` element passing it to ``p``.
+    """
+    return ("<script>\np(" + quote_for_script(frame) + ");\n</script>\r\n").encode(
+        "utf-8"
+    )
+
+
+def callback_frame(callback: str) -> Callable[[str], bytes]:
+    """
+    The frame format of ``jsonp``: a script calling *callback* (a name
+    already checked as safe) with the frame.
+    """
+
+    def frame_format(frame: str) -> bytes:
+        # The leading comment keeps the answer from being taken for a
+        # Flash file (the "Rosetta Flash" attack).
+        return "/**/{}({});\r\n".format(callback, quote_for_script(frame)).encode(
+            "utf-8"
+        )
+
+    return frame_format

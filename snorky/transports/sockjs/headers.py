@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from twisted.web.http import datetimeToString
-from twisted.web.iweb import IRequest
+from twisted.web.server import Request
 
 __all__ = [
     "ONE_YEAR",
@@ -30,18 +30,18 @@ _NOT_CACHED = b"no-store, no-cache, no-transform, must-revalidate, max-age=0"
 _COOKIE_VALUE = re.compile(rb"[A-Za-z0-9._~-]{1,128}")
 
 
-def set_content_type(request: IRequest, content_type: bytes) -> None:
+def set_content_type(request: Request, content_type: bytes) -> None:
     """
     Set the ``Content-Type`` with the UTF-8 charset.
     """
     request.setHeader(b"Content-Type", content_type + b"; charset=UTF-8")
 
 
-def set_cors(request: IRequest) -> None:
+def set_cors(request: Request) -> None:
     """
     Allow the request's origin, with credentials, or any origin when the
     request names none. A browser on a ``file://`` page sends ``null``,
-    which is echoed like any other origin. The endpoint answers requests
+    which is echoed like any other origin. The resource answers requests
     from origins it does not allow with :func:`origin_not_allowed` before
     this is called, so only allowed origins are echoed.
     """
@@ -54,7 +54,7 @@ def set_cors(request: IRequest) -> None:
         request.setHeader(b"Access-Control-Allow-Origin", b"*")
 
 
-def set_not_cached(request: IRequest) -> None:
+def set_not_cached(request: Request) -> None:
     """
     Forbid caching: session answers are private, and some browsers cache
     even POST answers.
@@ -62,7 +62,7 @@ def set_not_cached(request: IRequest) -> None:
     request.setHeader(b"Cache-Control", _NOT_CACHED)
 
 
-def set_cacheable(request: IRequest, reactor: Any) -> None:
+def set_cacheable(request: Request, reactor: Any) -> None:
     """
     Let caches keep the answer for a year.
     """
@@ -70,7 +70,7 @@ def set_cacheable(request: IRequest, reactor: Any) -> None:
     request.setHeader(b"Expires", datetimeToString(reactor.seconds() + ONE_YEAR))
 
 
-def set_session_cookie(request: IRequest) -> None:
+def set_session_cookie(request: Request) -> None:
     """
     Set ``JSESSIONID``, echoing the client's value when it has a sane
     one, so that load balancers can keep a session on one server.
@@ -81,7 +81,7 @@ def set_session_cookie(request: IRequest) -> None:
     request.addCookie(b"JSESSIONID", value, path=b"/")
 
 
-def preflight(request: IRequest, methods: bytes, reactor: Any) -> bytes:
+def preflight(request: Request, methods: bytes, reactor: Any) -> bytes:
     """
     Answer a CORS preflight ``OPTIONS`` request, cacheably.
 
@@ -99,7 +99,7 @@ def preflight(request: IRequest, methods: bytes, reactor: Any) -> bytes:
     return b""
 
 
-def error(request: IRequest, code: int, text: str) -> bytes:
+def error(request: Request, code: int, text: str) -> bytes:
     """
     Answer with a status code and a plain-text explanation.
     """
@@ -108,14 +108,14 @@ def error(request: IRequest, code: int, text: str) -> bytes:
     return text.encode("utf-8")
 
 
-def not_found(request: IRequest) -> bytes:
+def not_found(request: Request) -> bytes:
     """
     Answer ``404``.
     """
     return error(request, 404, "404 Error: Page not found\n")
 
 
-def method_not_allowed(request: IRequest, allowed: bytes) -> bytes:
+def method_not_allowed(request: Request, allowed: bytes) -> bytes:
     """
     Answer ``405`` with an ``Allow`` header and no body or content type.
     """
@@ -125,9 +125,9 @@ def method_not_allowed(request: IRequest, allowed: bytes) -> bytes:
     return b""
 
 
-def origin_not_allowed(request: IRequest) -> bytes:
+def origin_not_allowed(request: Request) -> bytes:
     """
-    Answer ``403`` to a browser whose ``Origin`` the endpoint does not
+    Answer ``403`` to a browser whose ``Origin`` the resource does not
     allow; no CORS headers, so the page cannot read even that.
     """
     return error(request, 403, "403 Error: Origin not allowed by allowed_origins\n")

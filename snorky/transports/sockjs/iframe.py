@@ -9,7 +9,7 @@ import hashlib
 import re
 from typing import Any
 
-from twisted.web.iweb import IRequest
+from twisted.web.server import Request
 
 from snorky.transports.sockjs.headers import set_cacheable, set_content_type
 
@@ -23,7 +23,7 @@ __all__ = [
 
 #: The names the page is served under; the client may put its version in.
 IFRAME_NAME = re.compile(rb"iframe[0-9a-z._-]*\.html")
-#: Where the local copy of sockjs-client is served, under the endpoint.
+#: Where the local copy of sockjs-client is served, under the resource.
 CLIENT_FILE_NAME = b"sockjs.min.js"
 # sockjs.min.js 1.x is about 60 KB; more is surely the wrong file.
 _MAX_CLIENT_FILE = 4 * 1024 * 1024
@@ -60,7 +60,7 @@ class CacheablePage:
         self.content_type = content_type
         self.etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
 
-    def render(self, request: IRequest, reactor: Any) -> bytes:
+    def render(self, request: Request, reactor: Any) -> bytes:
         """
         Answer the page, or ``304`` when the client has this version.
         """

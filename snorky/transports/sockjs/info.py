@@ -1,10 +1,10 @@
-"""The greeting at the endpoint's root and the ``/info`` resource."""
+"""The greeting at the resource's root and the ``/info`` resource."""
 
 import json
 import secrets
 from typing import Any
 
-from twisted.web.iweb import IRequest
+from twisted.web.server import Request
 
 from snorky.transports.sockjs.headers import (
     set_content_type,
@@ -16,15 +16,15 @@ from snorky.transports.sockjs.options import SockJSOptions
 __all__ = ["greeting", "info"]
 
 
-def greeting(request: IRequest) -> bytes:
+def greeting(request: Request) -> bytes:
     """
-    The text that tells a person they found a SockJS endpoint.
+    The text that tells a person they found a SockJS server.
     """
     set_content_type(request, b"text/plain")
     return b"Welcome to SockJS!\n"
 
 
-def info(request: IRequest, options: SockJSOptions) -> bytes:
+def info(request: Request, options: SockJSOptions) -> bytes:
     """
     What a client asks before it picks a transport: whether WebSocket is
     offered and cookies are needed, plus random ``entropy`` for browsers

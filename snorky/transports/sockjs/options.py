@@ -1,4 +1,4 @@
-"""`SockJSOptions`: the settings of one SockJS endpoint."""
+"""`SockJSOptions`: the settings of one SockJS resource."""
 
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -15,7 +15,7 @@ DEFAULT_SOCKJS_URL = "https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.m
 @dataclass
 class SockJSOptions:
     """
-    Settings of one SockJS endpoint.
+    Settings of one SockJS resource.
 
     :ivar heartbeat_delay: seconds between heartbeat frames on an idle
         receiving connection.
@@ -30,20 +30,20 @@ class SockJSOptions:
     :ivar sockjs_url: the sockjs-client script the iframe page loads.
     :ivar sockjs_file: a local copy of that script (for example
         ``node_modules/sockjs-client/dist/sockjs.min.js``); when set, the
-        endpoint serves it and the iframe page loads it from there, so
+        resource serves it and the iframe page loads it from there, so
         pages work without network access.
     :ivar max_message_size: bytes one request body or one WebSocket
         message may have.
     :ivar max_queue: messages that may wait for a slow client; past it
         the session is closed.
-    :ivar max_sessions: HTTP sessions one endpoint keeps at a time.
+    :ivar max_sessions: HTTP sessions one resource keeps at a time.
     :ivar allowed_origins: patterns a browser's ``Origin`` must match, as
         for ``WebSocketOptions.allowed_origins`` (``*`` matches anything,
         ``https://app.example.com`` also its default port,
         ``*.example.com`` http and https). A WebSocket handshake from
         another origin is refused; an HTTP request gets ``403``. Clients
         that send no ``Origin`` are always admitted, and so are HTTP
-        requests from the endpoint's own origin (the iframe transports).
+        requests from the resource's own origin (the iframe transports).
     """
 
     heartbeat_delay: float = 25.0

@@ -7,7 +7,7 @@ writes frames to its receiver, sends heartbeats while one is attached,
 and times out when none has been attached for ``disconnect_delay``.
 """
 
-from typing import Any, Callable, List, Optional, Protocol
+from typing import Any, Callable, List, Optional
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IDelayedCall
@@ -20,11 +20,10 @@ from snorky.transports.sockjs.framing import (
     messages_frame,
     quote,
 )
-from snorky.transports.sockjs.interfaces import HandlerFactory
+from snorky.transports.sockjs.interfaces import HandlerFactory, Receiver
 from snorky.transports.sockjs.options import SockJSOptions
 
 __all__ = [
-    "Receiver",
     "Session",
     "call_handler",
     "CONNECTING",
@@ -64,38 +63,16 @@ def call_handler(handler: Any, name: str, *args: Any) -> None:
         )
 
 
-class Receiver(Protocol):
-    """
-    A connection that carries frames from a session to the client.
-
-    A receiver that loses its connection tells the session with
-    :meth:`Session.detach`. One that can ask its peer whether it is still
-    there (a WebSocket) also has ``probe(timeout)``, as
-    :meth:`snorky.Client.probe`.
-    """
-
-    def send_frame(self, frame: str) -> bool:
-        """
-        Write one frame. Return ``False`` when the receiver can take no
-        more frames (a polling response, or a stream past its limit); the
-        session then lets go of it and calls :meth:`finish`.
-        """
-
-    def finish(self) -> None:
-        """
-        End the connection normally.
-        """
-
-
 class Session:
     """
     One SockJS session, which is also the :class:`~.interfaces.Channel`
-    its handler sends through.
+    its handler sends through and the
+    :class:`~.interfaces.TransportSession` its transports see.
 
     :param session_id: the client's session id, or ``None`` for a
         WebSocket session (which lives exactly as long as its connection).
     :param handler_factory: builds the session's handler.
-    :param options: the endpoint's options.
+    :param options: the SockJS resource's options.
     :param reactor: an ``IReactorTime`` for the timers.
     :param remote_address: the peer's address as text.
     :param on_gone: called with the session once it is closed for good,

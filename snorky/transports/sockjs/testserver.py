@@ -81,6 +81,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     Run the protocol test server until interrupted.
     """
     from twisted.internet import reactor
+    from twisted.internet.endpoints import TCP4ServerEndpoint
     from twisted.python import log
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -88,9 +89,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--port", type=int, default=8081)
     args = parser.parse_args(argv)
     log.startLogging(sys.stdout)
-    reactor.listenTCP(  # type: ignore[attr-defined]
-        args.port, protocol_test_site(reactor), interface=args.host
-    )
+    endpoint = TCP4ServerEndpoint(reactor, args.port, interface=args.host)
+    endpoint.listen(protocol_test_site(reactor))
     reactor.run()  # type: ignore[attr-defined]
 
 

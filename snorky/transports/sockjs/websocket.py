@@ -4,20 +4,19 @@ carries SockJS frames, ``/websocket`` carries raw messages for clients
 that are not sockjs-client.
 """
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from autobahn.twisted.resource import WebSocketResource
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from twisted.internet.defer import Deferred
-from twisted.web.iweb import IRequest
+from twisted.web.server import Request
 
+from snorky.transports.origins import OriginPolicy
 from snorky.transports.sockjs.framing import FramingError, decode_messages
 from snorky.transports.websocket import ServerProtocolMixin
 from snorky.transports.sockjs.headers import error, method_not_allowed
-from snorky.transports.sockjs.session import Session, call_handler
-
-if TYPE_CHECKING:
-    from snorky.transports.sockjs.resource import SockJSResource
+from snorky.transports.sockjs.interfaces import TransportSession, WebSocketSessions
+from snorky.transports.sockjs.session import call_handler
 
 __all__ = [
     "SockJSWebSocketProtocol",
@@ -27,21 +26,22 @@ __all__ = [
 ]
 
 
-class _EndpointProtocol(ServerProtocolMixin, WebSocketServerProtocol):
+class _SessionsProtocol(ServerProtocolMixin, WebSocketServerProtocol):
     """
-    What both WebSocket protocols share: the endpoint they belong to, a
-    Deferred that fires when the connection is gone, and :meth:`probe`.
+    What both WebSocket protocols share: the sessions of the resource
+    they belong to, a Deferred that fires when the connection is gone,
+    and :meth:`probe`.
     """
 
-    factory: "_EndpointFactory"
+    factory: "_SessionsFactory"
 
     def __init__(self) -> None:
         super().__init__()
         self.gone: Deferred = Deferred()
 
     @property
-    def endpoint(self) -> "SockJSResource":
-        return self.factory.endpoint
+    def sessions(self) -> WebSocketSessions:
+        return self.factory.sessions
 
     def remote_host(self) -> Optional[str]:
         """
@@ -62,17 +62,17 @@ class _EndpointProtocol(ServerProtocolMixin, WebSocketServerProtocol):
         """
 
 
-class SockJSWebSocketProtocol(_EndpointProtocol):
+class SockJSWebSocketProtocol(_SessionsProtocol):
     """
     One SockJS session over one WebSocket connection; the protocol is the
     session's receiver. Autobahn calls ``onOpen``/``onMessage``/``onClose``;
     the session calls :meth:`send_frame` and :meth:`finish`.
     """
 
-    session: Optional[Session] = None
+    session: Optional[TransportSession] = None
 
     def onOpen(self) -> None:
-        self.session = self.endpoint.websocket_session(self)
+        self.session = self.sessions.open_websocket(self)
         self.session.attach(self)
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
@@ -102,7 +102,7 @@ class SockJSWebSocketProtocol(_EndpointProtocol):
             self.session.detach(self)
 
 
-class RawWebSocketProtocol(_EndpointProtocol):
+class RawWebSocketProtocol(_SessionsProtocol):
     """
     Raw WebSocket: each text message is one message, no SockJS framing,
     no heartbeats. The protocol is the handler's
@@ -116,8 +116,7 @@ class RawWebSocketProtocol(_EndpointProtocol):
         return self.remote_host()
 
     def onOpen(self) -> None:
-        self._handler = self.endpoint.handler_factory(self)
-        self.endpoint.raw_opened(self)
+        self._handler = self.sessions.open_raw(self)
         call_handler(self._handler, "opened")
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
@@ -150,32 +149,35 @@ class RawWebSocketProtocol(_EndpointProtocol):
             call_handler(handler, "closed")
 
 
-class _EndpointFactory(WebSocketServerFactory):
-    def __init__(self, endpoint: "SockJSResource", **kwargs: Any) -> None:
+class _SessionsFactory(WebSocketServerFactory):
+    def __init__(self, sessions: WebSocketSessions, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.endpoint = endpoint
+        self.sessions = sessions
 
 
 def websocket_resource(
-    endpoint: "SockJSResource", protocol: type, reactor: Any
+    sessions: WebSocketSessions,
+    protocol: "type[WebSocketServerProtocol]",
+    origins: OriginPolicy,
+    reactor: Any,
 ) -> WebSocketResource:
     """
-    A resource that upgrades requests to *protocol* connections of
-    *endpoint*, within its message size limit and from the origins it
-    allows.
+    A resource that upgrades requests to *protocol* connections whose
+    sessions are *sessions*, within its message size limit and from the
+    *origins* allowed.
     """
-    factory = _EndpointFactory(endpoint, reactor=reactor)
+    factory = _SessionsFactory(sessions, reactor=reactor)
     factory.protocol = protocol
-    size = endpoint.options.max_message_size
+    size = sessions.options.max_message_size
     factory.setProtocolOptions(
         maxMessagePayloadSize=size,
         maxFramePayloadSize=size,
-        **endpoint.origins.websocket_options(),
+        **origins.websocket_options(),
     )
     return WebSocketResource(factory)
 
 
-def check_upgrade(request: IRequest) -> Optional[bytes]:
+def check_upgrade(request: Request) -> Optional[bytes]:
     """
     The error answer for a request that cannot become a WebSocket (some
     proxies rewrite the headers), or ``None`` when it can.

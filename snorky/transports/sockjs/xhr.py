@@ -1,54 +1,65 @@
-"""The ``xhr`` (polling) and ``xhr_send`` transports."""
+"""The XHR transports: ``xhr`` (polling), ``xhr_streaming`` and ``xhr_send``."""
 
-from typing import TYPE_CHECKING, Union
+from typing import Union
 
-from twisted.web.iweb import IRequest
-from twisted.web.server import NOT_DONE_YET
+from twisted.web.server import Request
 
+from snorky.transports.sockjs.framing import line_frame
 from snorky.transports.sockjs.headers import set_content_type
 from snorky.transports.sockjs.incoming import deliver, read_text
-from snorky.transports.sockjs.receiver import POLLING, ResponseReceiver
+from snorky.transports.sockjs.interfaces import HTTPSessions, Route
+from snorky.transports.sockjs.receiver import POLLING, respond
 
-if TYPE_CHECKING:
-    from snorky.transports.sockjs.resource import SockJSResource
+__all__ = ["xhr_poll", "xhr_streaming", "xhr_send", "ROUTES"]
 
-__all__ = ["xhr_poll", "xhr_send", "line_frame"]
-
-
-def line_frame(frame: str) -> bytes:
-    """
-    Frames of the XHR transports: one per line.
-    """
-    return (frame + "\n").encode("utf-8")
+_CONTENT_TYPE = b"application/javascript; charset=UTF-8"
+# Old Internet Explorers show nothing of a streamed XHR until 2 KiB.
+_PRELUDE = b"h" * 2048 + b"\n"
 
 
-def xhr_poll(
-    endpoint: "SockJSResource", request: IRequest, session_id: str
-) -> Union[bytes, int]:
+def xhr_poll(sessions: HTTPSessions, request: Request, session_id: str) -> Union[bytes, int]:
     """
     Answer with the next frame of the session, opening it if new.
     """
-    session = endpoint.open_session(session_id, request)
-    if session is None:
-        return endpoint.unavailable(request)
-    set_content_type(request, b"application/javascript")
-    ResponseReceiver(request, line_frame, POLLING).attach_to(session)
-    return NOT_DONE_YET
+    return respond(sessions, request, session_id, _CONTENT_TYPE, line_frame, POLLING)
 
 
-def xhr_send(
-    endpoint: "SockJSResource", request: IRequest, session_id: str
-) -> bytes:
+def xhr_streaming(
+    sessions: HTTPSessions, request: Request, session_id: str
+) -> Union[bytes, int]:
+    """
+    Stream frames one per line in a long POST answer.
+    """
+    return respond(
+        sessions,
+        request,
+        session_id,
+        _CONTENT_TYPE,
+        line_frame,
+        sessions.options.response_limit,
+        _PRELUDE,
+    )
+
+
+def xhr_send(sessions: HTTPSessions, request: Request, session_id: str) -> bytes:
     """
     Take a JSON array of messages for the session; answer ``204``.
     """
-    body = read_text(request, endpoint.options.max_message_size)
+    body = read_text(request, sessions.options.max_message_size)
     if isinstance(body, bytes):
         return body
-    failed = deliver(endpoint, request, session_id, body)
+    failed = deliver(sessions, request, session_id, body)
     if failed is not None:
         return failed
     # Firefox takes an answer without a content type for XML.
     set_content_type(request, b"text/plain")
     request.setResponseCode(204)
     return b""
+
+
+#: The XHR transports' URLs; browsers send each a CORS preflight.
+ROUTES = (
+    Route(b"xhr", b"POST", xhr_poll, preflight=True),
+    Route(b"xhr_streaming", b"POST", xhr_streaming, preflight=True),
+    Route(b"xhr_send", b"POST", xhr_send, preflight=True),
+)

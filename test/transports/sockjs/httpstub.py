@@ -4,6 +4,7 @@ to a real ``twisted.web`` site over a ``StringTransport`` and parses what
 the site wrote, including streamed (chunked) answers still in progress.
 """
 
+import json
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from twisted.internet.address import IPv4Address
@@ -143,6 +144,17 @@ class SiteStub:
         """
         return self.connect().request(method, b"/s" + path, body, **kw)
 
+    def send(self, *messages: str) -> Response:
+        """
+        Send *messages* to session ``sid`` with ``xhr_send``.
+
+        :raises AssertionError: unless the server took them (``204``).
+        """
+        body = json.dumps(list(messages)).encode("utf-8")
+        response = self.request(b"POST", b"/0/sid/xhr_send", body)
+        assert response.status == 204, (response.status, response.body)
+        return response
+
     def open(self, conn: Optional[Connection] = None, method: bytes = b"POST",
              path: bytes = b"/000/sid/xhr", **kw: Any) -> Tuple[Connection, Response]:
         """
@@ -185,3 +197,22 @@ class HandlerLog:
         handler = RecordingHandler(channel)
         self.handlers.append(handler)
         return handler
+
+
+class FakeReceiver:
+    """
+    A receiver that records frames; it takes *capacity* frames before it
+    asks to be finished (1 for polling).
+    """
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self.frames: List[str] = []
+        self.capacity = capacity
+        self.finished = False
+
+    def send_frame(self, frame: str) -> bool:
+        self.frames.append(frame)
+        return len(self.frames) < self.capacity
+
+    def finish(self) -> None:
+        self.finished = True

@@ -11,7 +11,7 @@ from snorky.transports.sockjs.options import SockJSOptions
 from snorky.transports.sockjs.session import Session
 from snorky.transports.sockjs.websocket import RawWebSocketProtocol
 from test.transports.sockjs.integration import ConnectionRecorder
-from test.transports.sockjs.test_session import FakeReceiver
+from test.transports.sockjs.httpstub import FakeReceiver
 
 
 class SockJSClientTests(TestCase):

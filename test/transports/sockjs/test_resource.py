@@ -4,7 +4,10 @@ from typing import Any, Dict, Optional, Tuple
 
 import treq
 from twisted.internet import reactor
+from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
+from twisted.web.server import Request
+from twisted.web.test.requesthelper import DummyChannel
 
 from snorky.registry import ServiceRegistry
 from snorky.transports.sockjs import SockJSClient, SockJSOptions, SockJSResource, sockjs_resource
@@ -85,57 +88,6 @@ class RoutingTests(TestCase):
         self.assertEqual(response.header("access-control-allow-credentials"), "true")
 
 
-class SessionTableTests(TestCase):
-    """
-    Tests for the session table of `SockJSResource`.
-    """
-
-    def setUp(self):
-        self.handlers = HandlerLog()
-        self.stub = SiteStub(self.handlers, max_sessions=2)
-
-    def test_server_id_ignored(self):
-        """
-        A session is found by its id whatever the server part says.
-        """
-        self.stub.request(b"POST", b"/000/sid/xhr")
-        self.stub.request(b"POST", b"/111/sid/xhr_send", b'["a"]')
-        self.assertEqual(self.stub.request(b"POST", b"/999/sid/xhr").body, b'a["a"]\n')
-
-    def test_bounded(self):
-        """
-        Past ``max_sessions``, new sessions get ``503``; old ones still work.
-        """
-        self.stub.request(b"POST", b"/0/a/xhr")
-        self.stub.request(b"POST", b"/0/b/xhr")
-        self.assertEqual(self.stub.request(b"POST", b"/0/c/xhr").status, 503)
-        self.assertEqual(self.stub.request(b"POST", b"/0/a/xhr_send", b"[]").status, 204)
-
-    def test_forgotten_after_timeout(self):
-        """
-        An expired session leaves the table.
-        """
-        self.stub.request(b"POST", b"/0/a/xhr")
-        self.stub.clock.advance(5)
-        self.assertEqual(self.stub.resource.sessions, {})
-
-    def test_close_all(self):
-        """
-        ``close_all`` ends waiting responses with a close frame and
-        empties the table.
-        """
-        self.stub.request(b"POST", b"/0/a/xhr")
-        conn, _ = self.stub.open(path=b"/0/a/xhr")
-        fired = []
-        self.stub.resource.close_all().addCallback(fired.append)
-        response = conn.response()
-        self.assertEqual(response.body, b'c[1001,"Server shutting down"]\n')
-        self.assertTrue(response.complete)
-        self.assertEqual(self.stub.resource.sessions, {})
-        self.assertEqual(fired, [None])
-        self.assertEqual(self.handlers.handlers[0].events, ["opened", "closed"])
-
-
 class OriginTests(TestCase):
     """
     Tests for ``allowed_origins`` on the HTTP transports, with real
@@ -191,7 +143,7 @@ class OriginTests(TestCase):
             self.assertEqual(code, 403, path)
             self.assertIn(b"Origin not allowed", body)
             self.assertNotIn("access-control-allow-origin", headers)
-        self.assertEqual(self.resource.sessions, {})
+        self.assertEqual(len(self.resource.sessions), 0)
         self.assertEqual(self.handlers.handlers, [])
 
     async def test_disallowed_send_touches_no_session(self) -> None:
@@ -258,13 +210,17 @@ class SockJSResourceFactoryTests(TestCase):
         Each session's handler is a `SockJSClient` of the given registry.
         """
         registry = ServiceRegistry()
-        resource = sockjs_resource(registry)
-        client = resource.handler_factory(resource.open_session("x", _Request()))
+        resource = sockjs_resource(registry, reactor=Clock())
+        session = resource.sessions.open("x", _request())
+        client = session.handler
         self.assertIsInstance(client, SockJSClient)
         self.assertIs(client.registry, registry)
+        self.assertIs(client.channel, session)
         resource.close_all()
 
 
-class _Request:
-    def getClientAddress(self):
-        return None
+def _request() -> Request:
+    """
+    A request from 127.0.0.1, as twisted.web makes it.
+    """
+    return Request(DummyChannel())

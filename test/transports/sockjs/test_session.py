@@ -8,26 +8,7 @@ from twisted.trial.unittest import TestCase
 
 from snorky.transports.sockjs.options import SockJSOptions
 from snorky.transports.sockjs.session import CLOSED, CLOSING, OPEN_STATE, Session
-from test.transports.sockjs.httpstub import HandlerLog
-
-
-class FakeReceiver:
-    """
-    A receiver that records frames; it takes *capacity* frames before it
-    asks to be finished (1 for polling).
-    """
-
-    def __init__(self, capacity: int = 1000) -> None:
-        self.frames: List[str] = []
-        self.capacity = capacity
-        self.finished = False
-
-    def send_frame(self, frame: str) -> bool:
-        self.frames.append(frame)
-        return len(self.frames) < self.capacity
-
-    def finish(self) -> None:
-        self.finished = True
+from test.transports.sockjs.httpstub import FakeReceiver, HandlerLog
 
 
 class SessionTests(TestCase):

@@ -101,7 +101,7 @@ class WebSocketTests(_Connecting, TestCase):
         yield client.factory.closed.addTimeout(_WAIT, reactor)
         yield wait_for(reactor, lambda: "closed" in self.handlers.handlers[0].events)
         self.assertEqual(self.handlers.handlers[0].events, ["opened", "closed"])
-        self.assertEqual(self.site.children[b"echo"]._websocket_sessions, set())
+        self.assertEqual(self.site.children[b"echo"].sessions.websocket_sessions, 0)
 
     @defer.inlineCallbacks
     def test_server_close(self):

@@ -1,4 +1,4 @@
-"""Tests for snorky.transports.sockjs.xhr (and the body handling in incoming)."""
+"""Tests for snorky.transports.sockjs.xhr."""
 
 from twisted.trial.unittest import TestCase
 
@@ -149,3 +149,48 @@ class CookieTests(TestCase):
         """
         response = SiteStub(HandlerLog()).request(b"POST", b"/0/sid/xhr")
         self.assertIsNone(response.header("set-cookie"))
+
+
+class XhrStreamingTests(TestCase):
+    """
+    Tests for the ``xhr_streaming`` transport.
+    """
+
+    def setUp(self):
+        self.handlers = HandlerLog()
+        self.stub = SiteStub(self.handlers, response_limit=4096)
+
+    def test_prelude_then_frames(self):
+        """
+        ``xhr_streaming`` sends a 2 KiB prelude, then one frame per chunk.
+        """
+        conn, response = self.stub.open(path=b"/0/sid/xhr_streaming")
+        self.assertEqual(response.chunks, [b"h" * 2048 + b"\n", b"o\n"])
+        self.stub.send("x")
+        self.assertEqual(conn.response().chunks[2:], [b'a["x"]\n'])
+        self.assertFalse(conn.response().complete)
+
+    def test_response_limit(self):
+        """
+        A stream ends once ``response_limit`` bytes of frames were sent;
+        the session lives on for the next request.
+        """
+        conn, _ = self.stub.open(path=b"/0/sid/xhr_streaming")
+        message = "x" * 128
+        for _ in range(30):
+            self.stub.send(message)
+        self.assertFalse(conn.response().complete)
+        self.stub.send(message)
+        self.assertTrue(conn.response().complete)
+        self.assertEqual(self.handlers.handlers[0].events[-1], ("received", message))
+        self.stub.send("after")
+        poll = self.stub.request(b"POST", b"/0/sid/xhr")
+        self.assertEqual(poll.body, b'a["after"]\n')
+
+    def test_heartbeat(self):
+        """
+        An idle stream gets ``h`` frames every 25 seconds.
+        """
+        conn, _ = self.stub.open(path=b"/0/sid/xhr_streaming")
+        self.stub.clock.advance(25)
+        self.assertEqual(conn.response().chunks[-1], b"h\n")
