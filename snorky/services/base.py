@@ -28,6 +28,10 @@ class Service:
     the connect/disconnect hooks, and push with :meth:`send_message_to`.
     """
 
+    #: A service for trusted callers only (the application's servers):
+    #: ports serve it only behind the backend key (``http``).
+    private = False
+
     def __init__(self, name: str) -> None:
         self.name = name
 
