@@ -3,10 +3,21 @@
 from dataclasses import dataclass
 from typing import Tuple
 
-__all__ = ["PROTOCOLS", "PortSpec", "PortSpecError", "parse_port_spec"]
+__all__ = [
+    "PROTOCOLS",
+    "UNKEYED_PROTOCOLS",
+    "PortSpec",
+    "PortSpecError",
+    "parse_port_spec",
+]
 
 #: The protocols a port can serve, joined with ``+`` in a port spec.
 PROTOCOLS = ("websocket", "sockjs", "http")
+
+#: The protocols that hand clients to the registry's services without
+#: checking the backend key: a registry with private services must not be
+#: served over them (only ``http`` checks the key).
+UNKEYED_PROTOCOLS = ("websocket", "sockjs")
 
 
 class PortSpecError(ValueError):

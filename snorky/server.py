@@ -16,8 +16,9 @@ applications that embed Snorky in their own Twisted process::
     service.setServiceParent(application)
 """
 
+import dataclasses
+import ipaddress
 import os
-from io import BytesIO
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Mapping, Optional, Sequence
 
@@ -26,10 +27,20 @@ from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.web.resource import Resource
-from twisted.web.server import Request, Site
+from twisted.web.server import Site
 from twisted.web.static import File
 
-from snorky.ports import PortSpec, PortSpecError
+from snorky.limits import (
+    BoundedRequest,
+    LimitedFactory,
+    LimitedHTTPChannel,
+    LimitingReactor,
+    PortLimits,
+    connections_per_port,
+    open_file_limit,
+)
+from snorky.loglimit import LogLimiter
+from snorky.ports import UNKEYED_PROTOCOLS, PortSpec, PortSpecError
 from snorky.registry import ServiceRegistry
 from snorky.transports.http import BackendOptions, backend_resource
 from snorky.transports.websocket import (
@@ -38,7 +49,15 @@ from snorky.transports.websocket import (
     websocket_resource,
 )
 
-__all__ = ["ServerOptions", "ListenError", "SnorkySite", "PortService", "make_service"]
+__all__ = [
+    "ServerOptions",
+    "ListenError",
+    "SnorkySite",
+    "PortService",
+    "make_service",
+    "BoundedRequest",
+    "PortLimits",
+]
 
 #: Where snorky.js lives; browser-facing ports serve its scripts at the root.
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
@@ -60,6 +79,12 @@ class ServerOptions:
 
     :ivar backend_key: the key the HTTP backend requires; needed by ports
         that serve ``http``.
+    :ivar limits: the connection and request limits of every port (see
+        :class:`~snorky.limits.PortLimits`).
+    :ivar allow_unkeyed_private: serve private services (those marked
+        ``private``, such as ``pubsub_backend``) on ports whose protocols
+        do not check the backend key (``websocket``, ``sockjs``); without
+        it such a port is refused.
     """
 
     websocket: WebSocketOptions = field(default_factory=WebSocketOptions)
@@ -67,29 +92,14 @@ class ServerOptions:
     backend_key: Optional[str] = None
     backend_max_body_size: int = 1 << 20
     backend_timeout: float = 30.0
+    limits: PortLimits = field(default_factory=PortLimits)
+    allow_unkeyed_private: bool = False
 
 
 class ListenError(Exception):
     """
     A port could not start listening; the text says which and why.
     """
-
-
-class BoundedRequest(Request):
-    """
-    A request that keeps at most its site's ``max_body_size`` + 1 bytes of
-    body, in memory: a huge upload can neither fill the disk (as
-    twisted.web's spooling to a temporary file would) nor memory, and the
-    resource still sees that the body was too large.
-    """
-
-    def gotLength(self, length: Optional[int]) -> None:
-        self.content = BytesIO()
-
-    def handleContentChunk(self, data: bytes) -> None:
-        room = self.channel.site.max_body_size + 1 - self.content.tell()
-        if room > 0:
-            self.content.write(data[:room])
 
 
 class SnorkySite(Site):
@@ -99,13 +109,23 @@ class SnorkySite(Site):
     JavaScript client (``/snorky.js``, ``/snorky-angular.js``,
     ``/snorky-knockout.js``), as the port's protocols ask.
 
+    Requests are received by a :class:`~snorky.limits.LimitedHTTPChannel`
+    (deadline, early 413); form bodies are not parsed into
+    ``request.args`` (nothing here reads them, and a malformed multipart
+    body would otherwise get twisted.web's bare 400).
+
     :ivar closers: callables returning Deferreds that close the clients of
         each transport, for an orderly shutdown.
-    :ivar max_body_size: the most request body bytes kept (see
-        :class:`BoundedRequest`).
+    :ivar max_body_size: the largest request body accepted: the backend's
+        limit on ports serving ``http``, SockJS's message size limit on
+        ports serving ``sockjs``, none otherwise.
+    :ivar request_timeout: seconds a request has to arrive whole.
     """
 
     requestFactory = BoundedRequest
+    # A plain HTTP/1.1 channel instead of twisted.web's proxy that can
+    # switch to HTTP/2 (which needs the h2 package, not installed).
+    protocol = LimitedHTTPChannel  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -143,27 +163,47 @@ class SnorkySite(Site):
                     name.encode("ascii"),
                     File(os.path.join(STATIC_DIR, name), "text/javascript"),
                 )
-        super().__init__(root, reactor=reactor)
-        self.max_body_size = max(
-            options.backend_max_body_size, options.sockjs.max_message_size
-        )
+        super().__init__(root, reactor=reactor, parsePOSTFormSubmission=False)
+        sizes = [0]
+        if "http" in protocols:
+            sizes.append(options.backend_max_body_size)
+        if "sockjs" in protocols:
+            sizes.append(options.sockjs.max_message_size)
+        self.max_body_size = max(sizes)
+        self.request_timeout = options.limits.request_timeout
+        self.log_limiter = LogLimiter(self.reactor)
 
 
 class PortService(Service):
     """
-    Listens on one port while running; on stop, closes its clients (for
-    WebSocket with code 1001) and stops listening.
+    Listens on one port while running, through a
+    :class:`~snorky.limits.LimitedFactory` that applies *limits*; on stop,
+    closes its clients (for WebSocket with code 1001) and stops listening.
+
+    :param backend: whether the port serves the backend (``http``, or a
+        registry with private services): listening beyond loopback without
+        TLS is then worth a warning.
     """
 
     log = Logger()
 
-    def __init__(self, spec: PortSpec, site: SnorkySite, reactor: Any = None) -> None:
+    def __init__(
+        self,
+        spec: PortSpec,
+        site: SnorkySite,
+        reactor: Any = None,
+        limits: Optional[PortLimits] = None,
+        backend: bool = False,
+    ) -> None:
         if reactor is None:
             from twisted.internet import reactor
         self.spec = spec
         self.site = site
+        self.backend = backend
+        self.limits = limits or PortLimits()
+        self._listener = LimitingReactor(reactor, self.limits)
         try:
-            self.endpoint = serverFromString(reactor, spec.endpoint)
+            self.endpoint = serverFromString(self._listener, spec.endpoint)
         except Exception as e:
             raise PortSpecError(
                 "port spec {!r}: bad endpoint {!r}: {}".format(
@@ -189,10 +229,25 @@ class PortService(Service):
                 )
             )
 
+    @property
+    def factory(self) -> Optional[LimitedFactory]:
+        """
+        The :class:`~snorky.limits.LimitedFactory` counting this port's
+        connections, once listening.
+        """
+        return self._listener.factory
+
     def _listening(self, port: Any) -> None:
         self.port = port
+        address = port.getHost()
         self.log.info("Listening: {spec} at {address}", spec=str(self.spec),
-                      address=port.getHost())
+                      address=address)
+        if self.backend and not self._listener.tls and not _is_loopback(address):
+            self.log.warn(
+                "The backend port {spec} listens on {host} without TLS: the "
+                "backend key and requests cross the network in clear text",
+                spec=str(self.spec), host=address.host,
+            )
 
     def stopService(self) -> Deferred:
         super().stopService()
@@ -205,6 +260,49 @@ class PortService(Service):
         return d
 
 
+def _is_loopback(address: Any) -> bool:
+    """
+    Whether *address* is reachable from this machine only: a loopback IP
+    address, or anything that is not an IP address (a UNIX socket).
+    """
+    host = getattr(address, "host", None)
+    if not isinstance(host, str):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def private_services(registry: ServiceRegistry) -> List[str]:
+    """
+    The names of *registry*'s private services: those for trusted callers
+    only (``private = True``), which a port may serve only behind the
+    backend key.
+    """
+    return sorted(
+        name for name, service in registry.services.items()
+        if getattr(service, "private", False)
+    )
+
+
+_TCP_TYPES = {"tcp": "127.0.0.1", "tcp6": "\\:\\:1"}
+
+
+def loopback_by_default(spec: PortSpec) -> PortSpec:
+    """
+    *spec*, listening on loopback if it is a TCP endpoint that names no
+    ``interface``: backend ports are private unless they say otherwise.
+    """
+    kind, _, rest = spec.endpoint.partition(":")
+    if kind not in _TCP_TYPES or any(
+        part.startswith("interface=") for part in rest.split(":")
+    ):
+        return spec
+    endpoint = "{}:interface={}".format(spec.endpoint, _TCP_TYPES[kind])
+    return dataclasses.replace(spec, endpoint=endpoint)
+
+
 def make_service(
     registries: Mapping[str, ServiceRegistry],
     ports: Sequence[PortSpec],
@@ -214,9 +312,23 @@ def make_service(
     """
     Build the service tree: one :class:`PortService` per port spec.
 
+    A port that serves ``http`` or a registry with private services is a
+    backend port: when its endpoint is TCP and names no interface, it
+    listens on loopback only. When ``options.limits`` sets no total
+    connection limit, each port gets an equal share of the open-file limit
+    (see :func:`~snorky.limits.connections_per_port`), so that a flood of
+    one port leaves the others the descriptors they need.
+
     :raises PortSpecError: if a spec names an unknown registry, an
-        unparsable endpoint, or needs a backend key that is missing.
+        unparsable endpoint, needs a backend key that is missing, or
+        serves private services over a protocol that does not check the
+        key (unless ``options.allow_unkeyed_private``).
     """
+    limits = options.limits
+    if limits.max_connections is None:
+        limits = dataclasses.replace(
+            limits, max_connections=connections_per_port(open_file_limit(), len(ports))
+        )
     top = MultiService()
     for spec in ports:
         registry = registries.get(spec.registry)
@@ -228,6 +340,20 @@ def make_service(
             )
         if "http" in spec.protocols and not options.backend_key:
             raise PortSpecError("port spec {!r} needs a backend key".format(str(spec)))
+        private = private_services(registry)
+        unkeyed = [p for p in spec.protocols if p in UNKEYED_PROTOCOLS]
+        if private and unkeyed and not options.allow_unkeyed_private:
+            raise PortSpecError(
+                "port spec {!r} serves private services ({}) over {}, which "
+                "does not check the backend key: serve registry {!r} over "
+                "http only, or allow it explicitly".format(
+                    str(spec), ", ".join(private), " and ".join(unkeyed),
+                    spec.registry,
+                )
+            )
+        backend = bool(private) or "http" in spec.protocols
+        if backend:
+            spec = loopback_by_default(spec)
         site = SnorkySite(registry, spec.protocols, options, reactor)
-        PortService(spec, site, reactor).setServiceParent(top)
+        PortService(spec, site, reactor, limits, backend).setServiceParent(top)
     return top

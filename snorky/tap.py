@@ -12,6 +12,7 @@ from twisted.python import usage
 
 from snorky.app import default_app
 from snorky.configfile import load_toml
+from snorky.limits import PortLimits, raise_open_file_limit
 from snorky.ports import PortSpec, PortSpecError, parse_port_spec
 from snorky.registry import ServiceRegistry
 from snorky.server import ListenError, ServerOptions, make_service
@@ -68,6 +69,15 @@ class Options(usage.Options):
          "Largest WebSocket message, in bytes.", int],
         ["max-connections", None, None,
          "Most WebSocket connections per port (default: no limit).", int],
+        ["max-port-connections", None, None,
+         "Most connections open at once on each port, of any kind (default: "
+         "an equal share of the open-file limit).", int],
+        ["max-connections-per-address", None, 1000,
+         "Most connections open at once on each port from one IP address "
+         "(0: no limit; raise it behind a reverse proxy).", int],
+        ["request-timeout", None, 20.0,
+         "Seconds a connection has to send a whole HTTP request (headers "
+         "and body), however slowly it sends.", float],
         ["write-delay", None, 0.02,
          "Shortest time in seconds between two rounds of writing queued "
          "WebSocket messages (0: at the end of every reactor turn).", float],
@@ -83,6 +93,9 @@ class Options(usage.Options):
     ]
 
     optFlags = [
+        ["allow-keyless-backend", None,
+         "Allow private (backend) services on websocket and sockjs ports, "
+         "where the backend key is not checked."],
         ["sockjs-no-websocket", None, "Do not offer SockJS's websocket transport."],
         ["sockjs-cookie", None, "Set the JSESSIONID cookie (for sticky load balancers)."],
     ]
@@ -197,12 +210,19 @@ def server_options(options: Mapping[str, Any], key: Optional[str]) -> ServerOpti
     )
     if options["sockjs-url"]:
         sockjs.sockjs_url = options["sockjs-url"]
+    limits = PortLimits(
+        max_connections=options["max-port-connections"],
+        max_connections_per_address=options["max-connections-per-address"],
+        request_timeout=options["request-timeout"],
+    )
     return ServerOptions(
         websocket=websocket,
         sockjs=sockjs,
         backend_key=key,
         backend_max_body_size=options["backend-max-body-size"],
         backend_timeout=options["backend-timeout"],
+        limits=limits,
+        allow_unkeyed_private=bool(options["allow-keyless-backend"]),
     )
 
 
@@ -270,7 +290,12 @@ def build(options: Mapping[str, Any], out: Any = None) -> MultiService:
 def makeService(options: Mapping[str, Any]) -> IService:
     """
     The twistd entry point: bad options end start-up with one clear line.
+
+    It first raises the open-file soft limit to the hard limit, so that
+    the ports' connection limits (a share of it each), not the file
+    descriptors, are what a flood of connections runs into.
     """
+    raise_open_file_limit()
     try:
         return build(options)
     except ConfigError as e:

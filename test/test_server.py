@@ -1,19 +1,27 @@
 """Tests for snorky.server: sites, ports and the service tree."""
 
+import os
+import select
 import socket
+import time
 
 import treq
-from twisted.internet import reactor
-from twisted.internet.defer import succeed
+import twisted.test
+from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol, connectWS
+from twisted.application.service import IServiceCollection
+from twisted.internet import reactor, ssl, tcp
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
+from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.web.iweb import UNKNOWN_LENGTH, IBodyProducer
 from zope.interface import implementer
 from twisted.trial.unittest import TestCase
-from twisted.web.test.requesthelper import DummyChannel
 
+from snorky.limits import PortLimits, connections_per_port, open_file_limit
 from snorky.ports import PortSpec, PortSpecError, parse_port_spec
 from snorky.registry import ServiceRegistry
 from snorky.server import (
-    BoundedRequest,
     ListenError,
     PortService,
     ServerOptions,
@@ -21,40 +29,10 @@ from snorky.server import (
     make_service,
 )
 from snorky.services.echo import EchoService
+from snorky.services.pubsub import PubSubBackend, PubSubService
 from test.wsclient import connect
 
 KEY = "server-test-key"
-
-
-class BoundedRequestTests(TestCase):
-    """
-    Tests for BoundedRequest.
-    """
-
-    def test_keeps_at_most_one_byte_past_the_limit(self):
-        """
-        However much body arrives, at most max_body_size + 1 bytes are kept.
-        """
-        channel = DummyChannel()
-        channel.site = SnorkySite(ServiceRegistry(), ("http",), ServerOptions(backend_key=KEY))
-        channel.site.max_body_size = 10
-        request = BoundedRequest(channel)
-        request.gotLength(None)
-        for _ in range(1000):
-            request.handleContentChunk(b"x" * 7)
-        self.assertEqual(request.content.getvalue(), b"x" * 11)
-
-    def test_keeps_a_body_within_the_limit(self):
-        """
-        A body within the limit is kept whole.
-        """
-        channel = DummyChannel()
-        channel.site = SnorkySite(ServiceRegistry(), ("http",), ServerOptions(backend_key=KEY))
-        request = BoundedRequest(channel)
-        request.gotLength(5)
-        request.handleContentChunk(b"ab")
-        request.handleContentChunk(b"cde")
-        self.assertEqual(request.content.getvalue(), b"abcde")
 
 
 @implementer(IBodyProducer)
@@ -190,3 +168,272 @@ class PortServiceTests(TestCase):
         ]:
             e = self.assertRaises(PortSpecError, make_service, registries, [spec], ServerOptions())
             self.assertIn(fragment, str(e))
+
+
+class PrivateServicesTests(TestCase):
+    """
+    make_service and private services, backend ports and their addresses.
+    """
+
+    def registries(self):
+        frontend = PubSubService("pubsub")
+        return {
+            "frontend": ServiceRegistry([frontend]),
+            "backend": ServiceRegistry([EchoService("echo"), PubSubBackend("pubsub_backend", frontend)]),
+        }
+
+    def ports(self, top):
+        return list(IServiceCollection(top))
+
+    def test_private_services_over_unkeyed_protocols(self):
+        """
+        A registry with private services served over websocket or sockjs
+        is refused, naming the services and the protocol.
+        """
+        for protocols in ("websocket", "sockjs", "http+websocket"):
+            spec = parse_port_spec("backend:{}:tcp:0".format(protocols))
+            e = self.assertRaises(
+                PortSpecError, make_service, self.registries(), [spec],
+                ServerOptions(backend_key=KEY),
+            )
+            self.assertIn("private services (pubsub_backend)", str(e))
+            self.assertIn("does not check the backend key", str(e))
+
+    def test_private_services_allowed_explicitly(self):
+        """
+        allow_unkeyed_private lets such a port be built; http alone never
+        needs it.
+        """
+        spec = parse_port_spec("backend:websocket:tcp:0")
+        top = make_service(self.registries(), [spec],
+                           ServerOptions(backend_key=KEY, allow_unkeyed_private=True))
+        self.assertEqual(len(self.ports(top)), 1)
+        make_service(self.registries(), [parse_port_spec("backend:http:tcp:0")],
+                     ServerOptions(backend_key=KEY))
+
+    def test_backend_on_loopback_by_default(self):
+        """
+        A backend TCP port that names no interface listens on loopback; an
+        explicit interface, a frontend port and other endpoints are kept.
+        """
+        specs = [parse_port_spec(s) for s in (
+            "backend:http:tcp:5002", "backend:http:tcp6:5003",
+            "backend:http:tcp:5004:interface=0.0.0.0", "frontend:websocket:tcp:5001",
+            "backend:http:unix:/tmp/x.sock",
+        )]
+        top = make_service(self.registries(), specs, ServerOptions(backend_key=KEY))
+        self.assertEqual([p.spec.endpoint for p in self.ports(top)], [
+            "tcp:5002:interface=127.0.0.1", "tcp6:5003:interface=\\:\\:1",
+            "tcp:5004:interface=0.0.0.0", "tcp:5001", "unix:/tmp/x.sock",
+        ])
+
+    def test_warning_beyond_loopback(self):
+        """
+        A backend port listening beyond loopback without TLS logs one
+        warning line; on loopback, or for a frontend port, nothing.
+        """
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        specs = [parse_port_spec(s) for s in (
+            "backend:http:tcp:0:interface=0.0.0.0", "backend:http:tcp:0",
+            "frontend:websocket:tcp:0:interface=0.0.0.0",
+        )]
+        top = make_service(self.registries(), specs, ServerOptions(backend_key=KEY))
+        top.startService()
+        self.addCleanup(top.stopService)
+        warnings = [formatEvent(e) for e in events if e.get("log_level") == LogLevel.warn]
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("backend:http:tcp:0:interface=0.0.0.0 listens on 0.0.0.0 without TLS",
+                      warnings[0])
+        self.assertNotIn("\n", warnings[0])
+
+    def test_automatic_connection_limit(self):
+        """
+        Without a total limit each port gets an equal share of the open
+        files; an explicit one is kept.
+        """
+        specs = [parse_port_spec("frontend:websocket:tcp:0"), parse_port_spec("backend:http:tcp:0")]
+        top = make_service(self.registries(), specs, ServerOptions(backend_key=KEY))
+        expected = connections_per_port(open_file_limit(), 2)
+        self.assertEqual([p.limits.max_connections for p in self.ports(top)],
+                         [expected, expected])
+        top = make_service(self.registries(), specs, ServerOptions(
+            backend_key=KEY, limits=PortLimits(max_connections=7)))
+        self.assertEqual([p.limits.max_connections for p in self.ports(top)], [7, 7])
+
+    def test_max_body_size_by_protocol(self):
+        """
+        A site accepts the bodies its protocols need: the backend's limit
+        for http, SockJS's message limit for sockjs, none for websocket.
+        """
+        options = ServerOptions(backend_key=KEY, backend_max_body_size=5000)
+        options.sockjs.max_message_size = 3000
+        sizes = [SnorkySite(ServiceRegistry(), protocols, options).max_body_size
+                 for protocols in (("http",), ("sockjs",), ("websocket",), ("http", "sockjs"))]
+        self.assertEqual(sizes, [5000, 3000, 0, 5000])
+
+
+HALF_SENT = b"POST /sockjs/000/flood/xhr_send HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
+
+
+def _flood(port, count):
+    """
+    Open *count* connections to *port*, each sending half a request.
+    """
+    sockets = []
+    for _ in range(count):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(HALF_SENT)
+        sockets.append(s)
+    return sockets
+
+
+def _answered(sockets, expected, timeout):
+    """
+    What the sockets that become readable received (the start of their
+    data, b"" when closed, or "reset"), once *expected* of them have or
+    *timeout* seconds have passed. (Connections that overflowed the
+    listening backlog are only accepted when the kernel retries them.)
+    """
+    deadline = time.monotonic() + timeout
+    waiting = list(sockets)
+    answers = []
+    while len(answers) < expected and time.monotonic() < deadline:
+        ready, _, _ = select.select(waiting, [], [], max(0, deadline - time.monotonic()))
+        for s in ready:
+            waiting.remove(s)
+            try:
+                answers.append(s.recv(4096))
+            except ConnectionResetError:
+                answers.append("reset")
+    return answers
+
+
+class FloodTests(TestCase):
+    """
+    Ports under a flood of half-sent requests from real loopback sockets.
+    """
+
+    timeout = 60
+
+    async def wait_for(self, condition, seconds=10.0):
+        for _ in range(int(seconds / 0.05)):
+            if condition():
+                return
+            await deferLater(reactor, 0.05, lambda: None)
+        self.fail("condition not met within {} s".format(seconds))
+
+    async def test_backend_answers_while_frontend_is_flooded(self):
+        """
+        Half-sent requests fill the frontend port up to its limit, further
+        connections get 503, the backend port still answers, and the
+        frontend serves again once the flood ends.
+        """
+        registries = {"frontend": ServiceRegistry([EchoService("echo")]),
+                      "backend": ServiceRegistry([EchoService("echo")])}
+        specs = [parse_port_spec("frontend:websocket+sockjs:tcp:0:interface=127.0.0.1"),
+                 parse_port_spec("backend:http:tcp:0:interface=127.0.0.1")]
+        options = ServerOptions(backend_key=KEY, limits=PortLimits(max_connections=40))
+        top = make_service(registries, specs, options)
+        top.startService()
+        self.addCleanup(top.stopService)
+        front, back = list(IServiceCollection(top))
+        flood = await deferToThread(_flood, front.port.getHost().port, 60)
+        self.addCleanup(lambda: [s.close() for s in flood])
+        await self.wait_for(lambda: front.factory.open == 40)
+        answers = await deferToThread(_answered, flood, 20, 30)
+        self.assertEqual(len(answers), 20)
+        self.assertTrue(all(a == "reset" or a.startswith(b"HTTP/1.1 503") for a in answers),
+                        answers)
+        self.assertEqual(front.factory.open, 40)
+        response = await treq.post(
+            "http://127.0.0.1:{}/backend".format(back.port.getHost().port),
+            b'{"service": "echo", "message": "still here"}',
+            headers={"X-Backend-Key": KEY}, persistent=False,
+        )
+        self.assertEqual(await response.json(), {"service": "echo", "message": "still here"})
+        for s in flood:
+            s.close()
+        await self.wait_for(lambda: front.factory.open == 0)
+        script = await treq.get("http://127.0.0.1:{}/snorky.js".format(front.port.getHost().port),
+                                persistent=False)
+        self.assertEqual(script.code, 200)
+        await script.content()
+
+
+class Presence(EchoService):
+    """
+    An echo service that records the clients that connect.
+    """
+
+    def __init__(self):
+        super().__init__("echo")
+        self.clients = []
+
+    def client_connected(self, client):
+        self.clients.append(client)
+
+
+SERVER_PEM = os.path.join(os.path.dirname(twisted.test.__file__), "server.pem")
+
+
+class CountedWebSocketTests(TestCase):
+    """
+    WebSocket connections taken over from twisted.web by Autobahn stay
+    counted by their port until they end.
+    """
+
+    timeout = 30
+
+    async def serve(self, endpoint):
+        self.presence = Presence()
+        spec = parse_port_spec("r:websocket:" + endpoint)
+        site = SnorkySite(ServiceRegistry([self.presence]), spec.protocols, ServerOptions())
+        service = PortService(spec, site)
+        service.startService()
+        self.addCleanup(service.stopService)
+        return service
+
+    async def wait_for(self, condition):
+        for _ in range(200):
+            if condition():
+                return
+            await deferLater(reactor, 0.05, lambda: None)
+        self.fail("condition not met")
+
+    async def test_plain_tcp(self):
+        """
+        Over plain TCP the WebSocket protocol writes to the TCP transport
+        itself (nothing in between), and its end frees its place.
+        """
+        service = await self.serve("tcp:0:interface=127.0.0.1")
+        client = await connect("ws://127.0.0.1:{}/ws".format(service.port.getHost().port))
+        self.assertEqual(service.factory.open, 1)
+        [server_side] = self.presence.clients
+        self.assertIsInstance(server_side.protocol.transport, tcp.Connection)
+        await client.close()
+        await self.wait_for(lambda: service.factory.open == 0)
+
+    async def test_tls(self):
+        """
+        Inside TLS, a WebSocket connection is counted and its end frees
+        its place.
+        """
+        service = await self.serve(
+            "ssl:0:interface=127.0.0.1:privateKey={0}:certKey={0}".format(SERVER_PEM)
+        )
+        factory = WebSocketClientFactory("wss://127.0.0.1:{}/ws".format(service.port.getHost().port))
+        opened = Deferred()
+
+        class Opening(WebSocketClientProtocol):
+            def onOpen(self):
+                opened.callback(self)
+
+        factory.protocol = Opening
+        connectWS(factory, contextFactory=ssl.CertificateOptions(verify=False))
+        protocol = await opened
+        protocol.sendMessage(b'{"service": "echo", "message": 1}')
+        self.assertEqual(service.factory.open, 1)
+        protocol.sendClose(1000)
+        await self.wait_for(lambda: service.factory.open == 0)

@@ -7,6 +7,7 @@ import os
 from twisted.application.service import IServiceCollection
 from twisted.trial.unittest import TestCase
 
+from snorky.limits import PortLimits
 from snorky.registry import ServiceRegistry
 from snorky.server import PortService
 from snorky.tap import (
@@ -273,3 +274,52 @@ class SnorkyServiceTests(TestCase):
         self.addCleanup(top.stopService)
         self.assertGreater(gc.get_freeze_count(), 0)
         self.assertFalse(any(o is made_before for o in gc.get_objects()))
+
+
+class LimitOptionsTests(TestCase):
+    """
+    The port limit options and the keyless backend flag.
+    """
+
+    def test_defaults(self):
+        """
+        By default no total limit is set (make_service shares the open
+        files), 1,000 connections per address, 20 s per request, and
+        private services need the key.
+        """
+        options = server_options(parse(), "k")
+        self.assertEqual(options.limits, PortLimits())
+        self.assertFalse(options.allow_unkeyed_private)
+
+    def test_given(self):
+        """
+        The options reach the port limits and the server options.
+        """
+        options = server_options(parse(
+            "--max-port-connections", "500", "--max-connections-per-address", "0",
+            "--request-timeout", "2.5", "--allow-keyless-backend",
+        ), "k")
+        self.assertEqual(options.limits, PortLimits(500, 0, 2.5))
+        self.assertTrue(options.allow_unkeyed_private)
+
+    def test_keyless_backend_refused(self):
+        """
+        The default app's backend registry over websocket stops start-up
+        with one line naming the option that allows it.
+        """
+        self.patch(os, "environ", {})
+        e = self.assertRaises(
+            ConfigError, build, parse("--ports", "backend:websocket:tcp:0"), io.StringIO()
+        )
+        self.assertIn("serves private services", str(e))
+        build(parse("--ports", "backend:websocket:tcp:0", "--allow-keyless-backend"),
+              io.StringIO())
+
+    def test_bad_limits(self):
+        """
+        Limits out of range stop start-up.
+        """
+        e = self.assertRaises(
+            ConfigError, build, parse("--request-timeout", "0"), io.StringIO()
+        )
+        self.assertIn("request_timeout", str(e))

@@ -34,6 +34,9 @@ class Service:
     #: the service joins gives it its own, which runs on the registry's
     #: clock; a service used alone makes one on the global reactor.
     log_limiter: Optional[LogLimiter] = None
+    #: A service for trusted callers only (the application's servers):
+    #: ports serve it only behind the backend key (``http``).
+    private = False
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -89,6 +89,8 @@ class IdentityBackend(RPCService):
     :param frontend: the :class:`IdentityService` whose tokens it makes.
     """
 
+    private = True
+
     def __init__(self, name: str, frontend: IdentityService) -> None:
         super().__init__(name)
         self.frontend = frontend

@@ -91,6 +91,8 @@ class PubSubBackend(RPCService):
     its ``can_publish`` policy.
     """
 
+    private = True
+
     def __init__(self, name: str, frontend: PubSubService) -> None:
         super().__init__(name)
         self.frontend = frontend

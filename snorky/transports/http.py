@@ -4,8 +4,7 @@ The HTTP backend transport, on Klein: trusted application servers
 
 Each request becomes a short-lived :class:`BackendClient` of one
 :class:`~snorky.ServiceRegistry`: it connects, sends its envelope, takes
-the first envelope the service sends back as the response body, and
-disconnects.
+the service's answer to it as the response body, and disconnects.
 """
 
 import hmac
@@ -23,6 +22,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from snorky.client import Client
 from snorky.envelopes import EnvelopeError, decode_envelope, encode
 from snorky.loglimit import LogLimiter
+from snorky.services.base import RPCService
 from snorky.transports._addresses import address_text
 
 if TYPE_CHECKING:
@@ -64,30 +64,74 @@ class BackendOptions:
 
 class BackendClient(Client):
     """
-    One backend request as services see it. The first envelope sent to it
-    once its message is being routed fires :attr:`reply`; anything after
-    that is dropped.
+    One backend request as services see it. Once its message is being
+    routed (:meth:`expect_reply`), the answer to it fires :attr:`reply`:
+    for an :class:`~snorky.RPCService`, the ``response`` or ``error``
+    carrying the request's ``callId``; for other services, the first
+    envelope the service sends. Anything else (a notification sent before
+    the answer, an envelope of another service, anything after the
+    answer) is dropped.
 
     :ivar reply: a ``Deferred`` that fires with the encoded reply envelope.
     """
 
     transport_name = "http"
 
+    _expecting = False
+    _service: Optional[str] = None
+    _rpc = False
+    _call_id: Any = None
+
     def __init__(self, remote_address: Optional[str] = None) -> None:
         super().__init__(remote_address)
         self.reply: "Deferred[bytes]" = Deferred()
-        self._expecting = False
 
-    def expect_reply(self) -> None:
+    def expect_reply(self, service: Optional[str] = None, message: Any = None,
+                     rpc: bool = False) -> None:
         """
-        Take the next envelope as the reply. Envelopes sent before (for
-        example by a service greeting every client that connects) are not
-        answers to the request, and are dropped.
+        Take the answer to *message*, sent to *service*, as the reply.
+        Envelopes sent before (for example by a service greeting every
+        client that connects) are not answers to the request, and are
+        dropped.
+
+        :param rpc: whether *service* is an RPC service, whose answer is
+            the ``response`` or ``error`` with the request's ``callId``.
+            When *service* is ``None``, the next envelope is the reply.
         """
+        self._service = service
+        self._rpc = rpc
+        if rpc and isinstance(message, dict):
+            self._call_id = message.get("callId")
         self._expecting = True
 
+    def _is_answer(self, envelope: Any) -> bool:
+        if self._service is None:
+            return True
+        if not isinstance(envelope, dict) or envelope.get("service") != self._service:
+            return False
+        if not self._rpc:
+            return True
+        message = envelope.get("message")
+        return (
+            isinstance(message, dict)
+            and message.get("type") in ("response", "error")
+            and message.get("callId") == self._call_id
+        )
+
+    def send(self, envelope: Any) -> None:
+        if self._expecting and not self.reply.called and self._is_answer(envelope):
+            self.reply.callback(encode(envelope))
+
     def write_frame(self, frame: bytes) -> None:
-        if self._expecting and not self.reply.called:
+        # Encoded envelopes (a fan-out that includes this client) are rare
+        # here: decode them to see whether one is the answer.
+        if not self._expecting or self.reply.called:
+            return
+        try:
+            service, message = decode_envelope(frame)
+        except EnvelopeError:
+            return
+        if self._is_answer({"service": service, "message": message}):
             self.reply.callback(frame)
 
 
@@ -155,7 +199,8 @@ class _BackendAPI:
     def _route(self, request: IRequest, name: str, message: Any) -> "Deferred[bytes]":
         client = BackendClient(address_text(request.getClientAddress()))
         self._registry.client_connected(client)
-        client.expect_reply()
+        service = self._registry.services[name]
+        client.expect_reply(name, message, isinstance(service, RPCService))
         self._registry.process_message_from(client, name, message)
 
         def disconnect(result: Any) -> Any:

@@ -75,6 +75,17 @@ class LaterService(RPCService):
         self.send_message_to(req.client, {"type": "first"})
         return "second"
 
+    @rpc_command
+    def decoys(self, req: Any) -> str:
+        self.send_message_to(req.client, {"type": "response", "callId": -1, "data": "decoy"})
+        EchoService("echo").send_message_to(
+            req.client, {"type": "response", "callId": req.call_id, "data": "other service"}
+        )
+        req.client.send_encoded(
+            self.encode_message({"type": "error", "callId": -1, "message": "encoded decoy"})
+        )
+        return "mine"
+
 
 @implementer(IBodyProducer)
 class UnknownLengthBody:
@@ -334,13 +345,41 @@ class BackendResourceTests(TestCase):
         )
         self.assertEqual(len(self.presence.disconnected), 1)
 
-    def test_first_envelope_is_the_answer(self) -> None:
+    def test_notification_before_the_answer(self) -> None:
         """
-        The first envelope the service sends while handling the request is
-        the response; later ones are dropped.
+        A notification the RPC service sends to the request's client before
+        its response is not the HTTP answer: the response is.
         """
-        response = self.answer(self.post(rpc("later", "twice")))
-        self.assertEqual(self.json_of(response), {"service": "later", "message": {"type": "first"}})
+        response = self.answer(self.post(rpc("later", "twice", 4)))
+        self.assertEqual(
+            self.json_of(response),
+            {"service": "later", "message": {"type": "response", "callId": 4, "data": "second"}},
+        )
+
+    def test_answer_matched_by_call_id(self) -> None:
+        """
+        Responses with another callId, from another service, or already
+        encoded for a fan-out are not the answer to the request.
+        """
+        response = self.answer(self.post(rpc("later", "decoys", 9)))
+        self.assertEqual(
+            self.json_of(response),
+            {"service": "later", "message": {"type": "response", "callId": 9, "data": "mine"}},
+        )
+
+    def test_encoded_answer(self) -> None:
+        """
+        An answer that reaches the client already encoded is recognised.
+        """
+        client = BackendClient()
+        client.expect_reply("later", {"command": "x", "callId": 3}, rpc=True)
+        client.send_encoded(b'{"service":"later","message":{"type":"note","callId":3}}')
+        self.assertNoResult(client.reply)
+        client.send_encoded(b"not json")
+        self.assertNoResult(client.reply)
+        answer = b'{"service":"later","message":{"type":"error","callId":3,"message":"no"}}'
+        client.send_encoded(answer)
+        self.assertEqual(self.successResultOf(client.reply), answer)
 
     def test_timeout(self) -> None:
         """

@@ -45,6 +45,8 @@ class DataSyncBackend(RPCService):
         be acquired before it is dropped with its buffered deltas.
     """
 
+    private = True
+
     def __init__(
         self, name: str, frontend: DataSyncService, timeout_interval: float = 120
     ) -> None:
