@@ -1,7 +1,7 @@
 """
 Embedding Snorky in your own Twisted program, without twistd.
 
-Run it from the project root with ``python -m examples.embedded``; it
+Run it from the project root with ``.venv/bin/python -m examples.embedded``; it
 serves PubSub over WebSocket on port 5001 and the backend API on
 127.0.0.1:5002 with the key ``example-key``.
 """

@@ -3,7 +3,7 @@ The introductory example: a tiny chat service, served by ``twistd``.
 
 Run it from the project root::
 
-    twistd -n snorky --app examples.intro_chat:make_app \\
+    .venv/bin/twistd -n --pidfile= snorky --app examples.intro_chat:make_app \\
         --ports frontend:websocket:tcp:5001 \\
         --ports backend:http:tcp:5002:interface=127.0.0.1 --backend-key K
 """
@@ -27,7 +27,8 @@ class MyChatService(RPCService):
             self.send_message_to(client, {"type": "chatMessage", "body": body})
 
     def client_disconnected(self, client):
-        self.clients.remove(client)
+        # Every client that disconnects, joined or not.
+        self.clients.discard(client)
 
 
 def make_app():

@@ -5,6 +5,7 @@ import importlib
 import os
 import secrets
 import sys
+import textwrap
 from typing import Any, Dict, List, Mapping, Optional
 
 from twisted.application.service import IService, MultiService
@@ -104,6 +105,25 @@ class Options(usage.Options):
         super().__init__()
         self["ports"] = []
         self["allowed-origins"] = []
+        # Help taken from docstrings keeps their indentation: collapse it.
+        self.docs = {name: " ".join(doc.split()) for name, doc in self.docs.items() if doc}
+
+    def getUsage(self, width: Optional[int] = None) -> str:
+        """
+        Twisted's usage text, with the long description wrapped without
+        breaking option names and endpoints (at hyphens, or when long).
+        """
+        width = width or int(os.environ.get("COLUMNS", "80"))
+        self.longdesc = ""
+        try:
+            options = super().getUsage(width)
+        finally:
+            del self.longdesc
+        return options + "\n" + "\n".join(
+            textwrap.wrap(
+                type(self).longdesc, width, break_on_hyphens=False, break_long_words=False
+            )
+        ) + "\n"
 
     def opt_ports(self, spec: str) -> None:
         """

@@ -84,6 +84,34 @@ class OptionsTests(TestCase):
         self.assertEqual(options["max-connections"], 10)
 
 
+class HelpTests(TestCase):
+    """
+    Tests for the text of ``twistd snorky --help``.
+    """
+
+    def test_no_stray_spaces(self):
+        """
+        No help text keeps the indentation of the docstring it came from.
+        """
+        for width in (60, 80, 120):
+            usage = Options().getUsage(width)
+            self.assertNotIn("e.g.  ", usage)
+            self.assertIn("e.g. https://example.com", " ".join(usage.split()))
+
+    def test_option_names_whole(self):
+        """
+        The long description never breaks an option name at a hyphen, at
+        any width, and says all it says.
+        """
+        for width in range(40, 130):
+            usage = Options().getUsage(width)
+            description = usage[usage.index("Run a Snorky server."):]
+            self.assertFalse(
+                [line for line in description.splitlines() if line.endswith("-")], width
+            )
+            self.assertEqual(" ".join(description.split()), " ".join(Options.longdesc.split()))
+
+
 class ServerOptionsTests(TestCase):
     """
     Tests for server_options, the transports' options from the command line.

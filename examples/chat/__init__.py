@@ -1,5 +1,5 @@
 """
 The chat example: rooms, a member list that follows presence, and a tiny
 login that authorizes identities through Snorky's backend. Run it with
-``python -m examples.chat``.
+``.venv/bin/python -m examples.chat``.
 """

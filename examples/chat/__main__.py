@@ -1,14 +1,14 @@
 """
 Run the chat example::
 
-    python -m examples.chat
+    .venv/bin/python -m examples.chat
 
 starts a Snorky (``identity`` and ``chat`` over WebSocket, its backend on
 a private port) and the example's web side, and prints the URL to open.
 Ctrl-C stops both. To use a Snorky you run yourself, for example
 ``twistd -n snorky --backend-key KEY`` with the default app::
 
-    python -m examples.chat --snorky-url ws://127.0.0.1:5001/ws \\
+    .venv/bin/python -m examples.chat --snorky-url ws://127.0.0.1:5001/ws \\
         --backend-url http://127.0.0.1:5002/backend --backend-key KEY
 """
 
@@ -24,7 +24,7 @@ from examples.chat.server import ChatExample
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m examples.chat", description=__doc__,
+    parser = argparse.ArgumentParser(prog=".venv/bin/python -m examples.chat", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     parser.add_argument("--web-port", type=int, default=8080, help="port of the page")

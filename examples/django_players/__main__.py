@@ -1,7 +1,7 @@
 """
 Run the Django Players example::
 
-    python -m examples.django_players
+    .venv/bin/python -m examples.django_players
 
 starts Snorky and a Django application in one process (Django served by
 Twisted's WSGI container, its database an SQLite file in a temporary
@@ -24,7 +24,7 @@ from examples.django_players.server import start
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m examples.django_players", description=__doc__,
+        prog=".venv/bin/python -m examples.django_players", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")

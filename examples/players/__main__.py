@@ -1,7 +1,7 @@
 """
 Run the Players example::
 
-    python -m examples.players
+    .venv/bin/python -m examples.players
 
 starts a Snorky (DataSync over WebSocket and SockJS, its backend on a
 private port) and the example's web side over an SQLite database, and
@@ -25,7 +25,7 @@ DEFAULT_DB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "players.s
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m examples.players", description=__doc__,
+    parser = argparse.ArgumentParser(prog=".venv/bin/python -m examples.players", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     parser.add_argument("--web-port", type=int, default=8080, help="port of the page")
