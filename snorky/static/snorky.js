@@ -1,20 +1,14 @@
 /*
- * snorky.js: the JavaScript client of Snorky.
+ * snorky.js: the JavaScript client of Snorky, as one script.
  *
- * One file, no dependencies, ES2017. In a page, <script src="/snorky.js">
- * defines the global `Snorky`; in Node, `require("snorky.js")` returns it
- * (pass a WebSocket class such as the one of the `ws` package).
+ * BUILT from js/src/snorky.js by js/build.js: edit that file and run
+ * `npm run build` (a test fails while this file is out of date).
  *
- *   var snorky = new Snorky(WebSocket, "ws://localhost:5001/ws", {
- *     pubsub: Snorky.PubSub,
- *     datasync: Snorky.DataSync
- *   });
- *   snorky.services.pubsub.messagePublished.add(function (msg) { ... });
- *   snorky.services.pubsub.subscribe({channel: "news"});
- *
- * Every frame is one JSON envelope {"service": name, "message": ...}; RPC
- * services exchange {"command", "params", "callId"} requests for
- * "response"/"error" answers, and any other message type is a notification.
+ * No dependencies, ES2017. In a page, <script src="/snorky.js"> defines
+ * the global `Snorky`; in Node, `require()` returns it (pass a WebSocket
+ * class, Node's own or the one of the `ws` package). `Snorky.PubSub`,
+ * `Snorky.DataSync` and the other names the ES module exports are
+ * properties of it.
  */
 (function (root, factory) {
   "use strict";
@@ -169,6 +163,16 @@
   /* The connection                                                      */
   /* ------------------------------------------------------------------ */
 
+  // The endpoints given to the constructor, as a non-empty list.
+  function endpointList(url) {
+    const urls = Array.isArray(url) ? url.slice() : [url];
+    if (urls.length === 0 || !urls.every((u) => typeof u === "string" && u !== "")) {
+      throw new TypeError("Snorky takes an endpoint URL or a non-empty list of them, not " +
+                          JSON.stringify(url));
+    }
+    return urls;
+  }
+
   const RECONNECT_DEFAULTS = {
     initialDelay: 500,
     maxDelay: 30000,
@@ -195,7 +199,9 @@
    *
    * @param SocketClass `WebSocket`, `SockJS`, or any class with the same
    *   `onopen`/`onmessage`/`onclose`, `send` and `close`.
-   * @param url the server's endpoint, e.g. "ws://host:5001/ws".
+   * @param url the server's endpoint, e.g. "ws://host:5001/ws", or a list
+   *   of endpoints (several nodes of one cluster): each attempt after the
+   *   first takes the next one in turn, with the same backoff and jitter.
    * @param services an object from service name to service class.
    * @param options `debug` (false), `reconnect` (true, false or
    *   {initialDelay, maxDelay, factor, jitter, maxAttempts}),
@@ -211,7 +217,10 @@
       }
       options = options || {};
       this.socketClass = SocketClass;
-      this.url = url;
+      this.urls = endpointList(url);
+      /** The endpoint connected to, or tried, last. */
+      this.url = this.urls[0];
+      this._urlIndex = 0;
       this.debug = Boolean(options.debug);
       this.reconnectOptions = reconnectOptions(options.reconnect);
       this.maxQueuedMessages = options.maxQueuedMessages === undefined
@@ -228,6 +237,8 @@
       this.reconnecting = new Signal();
       /** Dispatched when a connection opens again after one was lost. */
       this.reconnected = new Signal();
+      /** Dispatched with (state, previous) each time `state` changes. */
+      this.stateChanged = new Signal();
 
       this.isConnected = false;
       this.isConnecting = false;
@@ -240,6 +251,7 @@
       this._closed = false;
       this._lost = false;
       this._downAnnounced = false;
+      this._state = "offline";
 
       this.services = {};
       for (const name of Object.keys(services || {})) {
@@ -259,6 +271,8 @@
       this._cancelTimer();
       this._closed = false;
       this.isConnecting = true;
+      this.url = this.urls[this._urlIndex];
+      this._updateState();
       this.logDebug("Snorky: connecting to", this.url);
       const socket = new this.socketClass(this.url);
       this._socket = socket;
@@ -363,6 +377,7 @@
       for (const entry of queue) {
         this._write(entry);
       }
+      this._updateState();
       this.connected.dispatch();
       if (reconnection) {
         this.reconnected.dispatch();
@@ -411,12 +426,33 @@
       for (const name of Object.keys(this.services)) {
         this.services[name].connectionLost(retry);
       }
+      this._updateState();
       if ((wasOpen || !retry) && !this._downAnnounced) {
         this._downAnnounced = true;
         this.disconnected.dispatch();
       }
       if (retry) {
         this._scheduleReconnect();
+      }
+    }
+
+    /**
+     * "online" (a connection is open), "connecting" (a first attempt),
+     * "reconnecting" (after a lost connection or a failed attempt, until one
+     * opens) or "offline" (not connected and not trying).
+     */
+    get state() {
+      return this._state;
+    }
+
+    _updateState() {
+      const state = this.isConnected ? "online"
+        : this.isReconnecting ? "reconnecting"
+          : this.isConnecting ? "connecting" : "offline";
+      const previous = this._state;
+      if (state !== previous) {
+        this._state = state;
+        this.stateChanged.dispatch(state, previous);
       }
     }
 
@@ -433,6 +469,7 @@
       this._attempt += 1;
       const attempt = this._attempt;
       const delay = this.reconnectDelay(attempt);
+      this._urlIndex = (this._urlIndex + 1) % this.urls.length;
       this.logDebug("Snorky: reconnection attempt " + attempt + " in " + delay + " ms");
       this._timer = this._setTimeout(() => {
         this._timer = null;
@@ -646,6 +683,11 @@
     /** The channels this client is subscribed to. */
     get channels() {
       return Array.from(this._channels.values());
+    }
+
+    /** A string equal for equal channels, whatever their key order. */
+    static channelKey(channel) {
+      return stableStringify(channel);
     }
 
     connectionOpened() {
@@ -1141,6 +1183,10 @@
   Snorky.DataSync = DataSync;
   /** The promise constructor of RPC calls; adapters replace it (AngularJS: $q). */
   Snorky.Promise = Promise;
+
+
+  // What the ES module exports by name, as properties of the class.
+  Object.assign(Snorky, {Snorky, Signal, RPCError, ConnectionError, Service, RPCService, PubSub, Chat, Messaging, Cursors, DataSync, Collection, ArrayCollection, SingleItemCollection, CollectionDeltaProcessor});
 
   return Snorky;
 });
