@@ -126,8 +126,16 @@ function holdSubscription(datasync, token) {
     return state;
   }, (state) => {
     state.closed = true;
+    const cancel = () => {
+      if (!holdsOf(datasync).has(token) && datasync.tokens.indexOf(token) !== -1) {
+        datasync.cancelSubscription({token: token}).then(null, () => {});
+      }
+    };
+    // Now if acquired (before anything sent after), else once it is.
     if (datasync.tokens.indexOf(token) !== -1) {
-      datasync.cancelSubscription({token: token}).then(null, () => {});
+      cancel();
+    } else {
+      state.promise.then(cancel, () => {});
     }
   });
 }
