@@ -215,6 +215,8 @@ export declare class PubSub extends RPCService {
   publish(params: {channel: Json; message: Json}): Promise<null>;
   /** The channels this client is subscribed to. */
   readonly channels: Json[];
+  /** A string equal for equal channels, whatever their key order. */
+  static channelKey(channel: Json): string;
 }
 
 /** A chat message. */
@@ -280,7 +282,7 @@ export interface CursorData {
 }
 
 /** Someone else's cursor. */
-export declare class ForeignCursor implements CursorData {
+declare class ForeignCursor implements CursorData {
   constructor(data: CursorData);
   publicHandle: number;
   document: Json;
@@ -291,7 +293,7 @@ export declare class ForeignCursor implements CursorData {
 }
 
 /** A cursor of this client; `created` resolves with its public handle. */
-export declare class OwnCursor {
+declare class OwnCursor {
   readonly document: CursorsDocument;
   readonly privateHandle: number;
   publicHandle: number | null;
@@ -304,7 +306,7 @@ export declare class OwnCursor {
 }
 
 /** A joined document. */
-export declare class CursorsDocument {
+declare class CursorsDocument {
   readonly service: Cursors;
   readonly name: Json;
   readonly cursors: Array<ForeignCursor | OwnCursor>;
@@ -399,5 +401,8 @@ export declare class CollectionDeltaProcessor<
   /** Apply one delta; whether a collection changed. */
   processDelta(delta: Delta): boolean;
 }
+
+// Reached as Cursors.Document, Cursors.OwnCursor, Cursors.ForeignCursor.
+export type {CursorsDocument, OwnCursor, ForeignCursor};
 
 export default Snorky;
