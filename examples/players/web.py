@@ -41,7 +41,18 @@ LIBRARIES = {
     "sockjs.js": os.path.join(_ROOT, "node_modules", "sockjs-client", "dist",
                               "sockjs.min.js"),
     "snorky-knockout.js": os.path.join(_ROOT, "snorky", "static", "snorky-knockout.js"),
+    "vue.js": os.path.join(_ROOT, "node_modules", "vue", "dist", "vue.esm-browser.prod.js"),
 }
+
+#: The npm package's ES modules, served at ``/lib/snorky/NAME`` for the Vue
+#: page's import map (the React page bundles them).
+SNORKY_MODULES = {
+    name: os.path.join(_ROOT, "js", "src", name)
+    for name in ("snorky.js", "live.js", "vue.js", "react.js")
+}
+
+#: The pages, by path: the Knockout page, and the same page in React and Vue.
+PAGES = {"": "index.html", "react": "react.html", "vue": "vue.html"}
 
 _JSON = b"application/json"
 
@@ -110,13 +121,24 @@ class PlayersWeb:
 
     @app.route("/", methods=["GET"])
     def index(self, request: IRequest) -> bytes:
+        return self._page(request, PAGES[""])
+
+    @app.route("/react", methods=["GET"])
+    def react(self, request: IRequest) -> bytes:
+        return self._page(request, PAGES["react"])
+
+    @app.route("/vue", methods=["GET"])
+    def vue(self, request: IRequest) -> bytes:
+        return self._page(request, PAGES["vue"])
+
+    def _page(self, request: IRequest, name: str) -> bytes:
         snorky_js = self.websocket_url.replace("ws", "http", 1).rsplit("/", 1)[0] + "/snorky.js"
         config = json.dumps({
             "websocketUrl": self.websocket_url,
             "sockjsUrl": self.sockjs_url,
             "colors": COLORS,
         })
-        with open(os.path.join(STATIC_DIR, "index.html"), encoding="utf-8") as f:
+        with open(os.path.join(STATIC_DIR, name), encoding="utf-8") as f:
             page = f.read()
         # In a <script> element "</" must not appear; JSON allows "<\/".
         page = page.replace("{{snorky_js}}", html.escape(snorky_js))
@@ -128,9 +150,15 @@ class PlayersWeb:
     def static(self, request: IRequest) -> Any:
         return File(STATIC_DIR)
 
+    @app.route("/lib/snorky/<name>", methods=["GET"])
+    def snorky_module(self, request: IRequest, name: str) -> Any:
+        return self._script(request, SNORKY_MODULES.get(name))
+
     @app.route("/lib/<name>", methods=["GET"])
     def library(self, request: IRequest, name: str) -> Any:
-        path = LIBRARIES.get(name)
+        return self._script(request, LIBRARIES.get(name))
+
+    def _script(self, request: IRequest, path: Optional[str]) -> Any:
         if path is None or not os.path.exists(path):
             request.setResponseCode(404)
             request.setHeader(b"Content-Type", b"text/plain; charset=utf-8")

@@ -25,9 +25,14 @@ function whenDisposed(cleanup) {
   }
 }
 
-/** Make `client` the connection of the composables of the components below. */
+// Component -> the connection it provides: Vue's inject() sees only what
+// ancestors provide, and a component's own composables need it too.
+const provided = new WeakMap();
+
+/** Make `client` the connection of the composables of this component and those below. */
 function provideSnorky(client) {
   provide(SnorkyKey, client);
+  provided.set(getCurrentInstance(), client);
   return client;
 }
 
@@ -48,7 +53,8 @@ function useSnorky(url, services, options) {
 
 /** `client`, or else the provided one. */
 function injectSnorky(client) {
-  const snorky = client || (getCurrentInstance() ? inject(SnorkyKey, null) : null);
+  const instance = getCurrentInstance();
+  const snorky = client || (instance ? provided.get(instance) || inject(SnorkyKey, null) : null);
   if (!snorky) {
     throw new Error("No Snorky connection: call useSnorky() or provideSnorky() in an " +
                     "ancestor, or pass {client}");

@@ -196,3 +196,19 @@ test("a composable without a connection says how to give it one", () => {
   assert.throws(() => mount(Orphan),
                 /No Snorky connection: call useSnorky\(\) or provideSnorky\(\)/);
 });
+
+test("the component that calls useSnorky can use the other composables itself", async () => {
+  const Socket = fakeSocketClass();
+  let state;
+  const App = Vue.defineComponent({
+    setup() {
+      composables.useSnorky("ws://x/ws", {datasync: snorkyjs.DataSync}, {socket: Socket});
+      state = composables.useConnectionState();
+      return () => null;
+    }
+  });
+  const wrapper = mount(App);
+  Socket.last().open();
+  assert.equal(state.value, "online");
+  wrapper.unmount();
+});

@@ -100,15 +100,59 @@ class PlayersExampleTests(TestCase):
 
         return ensureDeferred(check())
 
+    def test_react_and_vue_pages(self) -> Any:
+        """
+        The React and Vue pages are served with what they load: the React
+        bundle, and Vue and snorky.js's ES modules for the import map.
+        """
+
+        async def check() -> None:
+            example = await self.start()
+            pool = HTTPConnectionPool(reactor, persistent=False)
+            http = HTTPClient(Agent(reactor, pool=pool))
+            for page, scripts in [
+                ("react", ["static/build/players-react.js"]),
+                ("vue", ["static/players-vue.js", "static/players-common.js", "lib/vue.js",
+                         "lib/snorky/snorky.js", "lib/snorky/live.js", "lib/snorky/vue.js"]),
+            ]:
+                response = await http.get(example.page_url + page)
+                html = await treq.text_content(response)
+                self.assertEqual(response.code, 200, page)
+                self.assertIn('"colors"', html)
+                self.assertIn("/" + scripts[0], html)
+                for path in scripts:
+                    response = await http.get(example.page_url + path)
+                    await treq.content(response)
+                    self.assertEqual(response.code, 200, path)
+                    self.assertIn("javascript", response.headers.getRawHeaders(
+                        "Content-Type")[0], path)
+            response = await http.get(example.page_url + "lib/snorky/build.js")
+            await treq.content(response)
+            self.assertEqual(response.code, 404)
+
+        return ensureDeferred(check())
+
     def test_players_in_browser(self) -> Any:
         """
         Changes made in one page show in another within a second, in and
         out of a colour filter, over WebSocket and over SockJS, and a page
         open across a restart catches up (browser.js checks each step).
         """
-        return ensureDeferred(self._scenario())
+        return ensureDeferred(self._scenario(""))
 
-    async def _scenario(self) -> None:
+    def test_players_in_browser_react(self) -> Any:
+        """
+        The React page behaves as the Knockout one, step for step.
+        """
+        return ensureDeferred(self._scenario("react"))
+
+    def test_players_in_browser_vue(self) -> Any:
+        """
+        The Vue page behaves as the Knockout one, step for step.
+        """
+        return ensureDeferred(self._scenario("vue"))
+
+    async def _scenario(self, page: str) -> None:
         example = await self.start()
         ports = (
             urlsplit(example.page_url).port,
@@ -127,7 +171,7 @@ class PlayersExampleTests(TestCase):
         self.assertIsNotNone(node, "node is needed for this test")
         browser = _Browser(restart)
         process = reactor.spawnProcess(
-            browser, node, [node, DRIVER, example.page_url], env=os.environ.copy()
+            browser, node, [node, DRIVER, example.page_url + page], env=os.environ.copy()
         )
         killer = reactor.callLater(BROWSER_TIMEOUT, process.signalProcess, "KILL")
         code = await browser.ended

@@ -1,0 +1,147 @@
+/*
+ * The Players example's page in React, with snorky/react's hooks: the
+ * same page as the Knockout one (index.html). JSX needs a build: `npm ci`
+ * runs build.mjs (esbuild), which writes static/build/players-react.js.
+ */
+import {StrictMode, useEffect, useState} from "react";
+import {createRoot} from "react-dom/client";
+import {DataSync} from "snorky";
+import {SnorkyProvider, useConnectionState, useDataSync, useSnorky} from "snorky/react";
+import {
+  RETRY_MS, api, config, endpoint, fetchPlayers, initialFilter, otherTransportUrl, showFilter
+} from "../static/players-common.js";
+
+function App() {
+  const snorky = useSnorky(endpoint.url, {datasync: DataSync}, {socket: endpoint.socket});
+  return (
+    <SnorkyProvider client={snorky}>
+      <PlayersPage />
+    </SnorkyProvider>
+  );
+}
+
+// The players of `filter` and a token for their changes, fetched again
+// after `generation` changes; failures are retried.
+function usePlayersList(filter, generation, setError) {
+  const [fetched, setFetched] = useState({players: [], token: null});
+  useEffect(() => {
+    let current = true;
+    let retry = null;
+    const load = () => fetchPlayers(filter).then((answer) => {
+      if (current) {
+        setFetched(answer);
+        setError("");
+      }
+    }, (err) => {
+      if (current) {
+        setError("Could not load the players: " + err.message + " (retrying)");
+        retry = setTimeout(load, RETRY_MS);
+      }
+    });
+    load();
+    return () => {
+      current = false;
+      clearTimeout(retry);
+    };
+  }, [filter, generation]);
+  return fetched;
+}
+
+function PlayersPage() {
+  const state = useConnectionState();
+  const [filter, setFilter] = useState(initialFilter);
+  const [generation, setGeneration] = useState(0);
+  const [error, setError] = useState("");
+  const fetched = usePlayersList(filter, generation, setError);
+  // The list, kept up to date by the deltas of the subscription that came
+  // with it; a new token (another filter, or after expiry) replaces it.
+  const {items: players, status} = useDataSync(fetched.token, {
+    initial: fetched.players,
+    model: "Player"
+  });
+
+  // After a long disconnection or a Snorky restart the subscription is
+  // gone: fetch the list again, with a new one.
+  useEffect(() => {
+    if (status === "expired" || status === "failed") {
+      setGeneration((g) => g + 1);
+    }
+  }, [status]);
+
+  const report = (promise) => promise.then(() => setError(""), (err) => setError(err.message));
+  const changeFilter = (color) => {
+    showFilter(color);
+    setFilter(color);
+  };
+
+  return (
+    <>
+      <header>
+        <h1>Players <small>(React)</small></h1>
+        <span id="status" className={"status" + (state === "online" ? " online" : "")}>{state}</span>
+        <span>over <b id="transport">{endpoint.name}</b>
+          {" "}(<a href={otherTransportUrl(filter)}>use {endpoint.other}</a>)</span>
+      </header>
+      <AddForm report={report} />
+      <label>Show{" "}
+        <select id="filter" value={filter} onChange={(e) => changeFilter(e.target.value)}>
+          <option value="">all colours</option>
+          {config.colors.map((color) => <option key={color} value={color}>{color}</option>)}
+        </select>
+      </label>
+      <table id="players">
+        <tbody>
+          {players.map((player) => <PlayerRow key={player.id} player={player} report={report} />)}
+        </tbody>
+      </table>
+      <p id="empty" hidden={players.length !== 0}>No players here yet.</p>
+      <p id="error" className="error">{error}</p>
+    </>
+  );
+}
+
+function AddForm({report}) {
+  const [name, setName] = useState("");
+  const [color, setColor] = useState(config.colors[0]);
+  const add = (event) => {
+    event.preventDefault();
+    report(api("POST", "/api/players", {name: name.trim(), color: color}).then(() => setName("")));
+  };
+  return (
+    <form id="add" onSubmit={add}>
+      <input id="new-name" placeholder="New player's name" maxLength={40} required
+             value={name} onChange={(e) => setName(e.target.value)} />
+      <select id="new-color" value={color} onChange={(e) => setColor(e.target.value)}>
+        {config.colors.map((c) => <option key={c} value={c}>{c}</option>)}
+      </select>
+      <button type="submit">Add</button>
+    </form>
+  );
+}
+
+// One player; unchanged players keep their object, so React skips them.
+function PlayerRow({player, report}) {
+  const [draft, setDraft] = useState(player.name);
+  const path = "/api/players/" + player.id;
+  return (
+    <tr data-id={player.id}>
+      <td><span className="swatch" style={{background: player.color}} /></td>
+      <td className="name">{player.name}</td>
+      <td className="color">{player.color}</td>
+      <td>
+        <input className="rename-input" maxLength={40} aria-label="New name"
+               value={draft} onChange={(e) => setDraft(e.target.value)} />
+        <button className="rename" type="button"
+                onClick={() => report(api("PUT", path, {name: draft.trim()}))}>Rename</button>
+        <select className="recolor" aria-label="Colour" value={player.color}
+                onChange={(e) => report(api("PUT", path, {color: e.target.value}))}>
+          {config.colors.map((c) => <option key={c} value={c}>{c}</option>)}
+        </select>
+        <button className="delete" type="button"
+                onClick={() => report(api("DELETE", path))}>Delete</button>
+      </td>
+    </tr>
+  );
+}
+
+createRoot(document.getElementById("root")).render(<StrictMode><App /></StrictMode>);
