@@ -9,7 +9,7 @@ import itertools
 import json
 import os
 import shutil
-from typing import Any, Callable, Dict, List, Set
+from typing import Any, Callable, Dict, List, Sequence, Set
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, inlineCallbacks
@@ -197,7 +197,13 @@ class SnorkyJSTests(TestCase):
 
         self.addCleanup(stop)
 
-    def start_client(self, kind: str = "websocket") -> NodeClient:
+    def start_client(
+        self, kind: str = "websocket", build: str = "script", before: Sequence[str] = ()
+    ) -> NodeClient:
+        """
+        Start driver.js with the global build (``script``) or the ES module
+        (``module``), given the URLs *before* ahead of the server's.
+        """
         node = shutil.which("node")
         self.assertIsNotNone(node, "node is needed for these tests")
         if kind == "websocket":
@@ -206,7 +212,8 @@ class SnorkyJSTests(TestCase):
             url = "http://127.0.0.1:{}/sockjs".format(self.port)
         client = NodeClient()
         process = reactor.spawnProcess(
-            client, node, [node, DRIVER, url, kind], env=os.environ.copy()
+            client, node, [node, DRIVER, ",".join([*before, url]), kind, build],
+            env=os.environ.copy(),
         )
 
         def stop() -> Deferred:
@@ -236,6 +243,29 @@ class SnorkyJSTests(TestCase):
         client = self.start_client(kind)
         yield client.wait_until(lambda: client.named("connected"), "connection")
         return client
+
+    @inlineCallbacks
+    def test_module_build_and_list_of_urls(self) -> Any:
+        """
+        The package's ES module, given a dead endpoint before the server's,
+        moves on to the next one after the backoff, connects, and works:
+        an RPC call and a DataSync delta.
+        """
+        dead = reactor.listenTCP(0, ProxyFactory("127.0.0.1", 1), interface="127.0.0.1")
+        dead_url = "ws://127.0.0.1:{}/ws".format(dead.getHost().port)
+        yield dead.stopListening()
+        client = self.start_client("websocket", "module", before=[dead_url])
+        connected = yield client.wait_until(lambda: client.named("connected"), "connection")
+        self.assertEqual(connected[0]["url"], "ws://127.0.0.1:{}/ws".format(self.port))
+        self.assertEqual(client.named("reconnecting")[0]["attempt"], 1)
+        answer = yield client.call("calc", "rpcCall", "add", {"a": 2, "b": 3})
+        self.assertEqual(answer["ok"], 5)
+        token = self.authorize(("AllPlayers", None))
+        answer = yield client.call("datasync", "acquireSubscription", {"token": token})
+        self.assertEqual(answer, {"id": answer["id"], "ok": None})
+        self.publish({"type": "insert", "model": "Player", "data": {"id": 1, "color": "red"}})
+        deltas = yield client.wait_until(lambda: client.named("delta"), "delta")
+        self.assertEqual(deltas[0]["delta"]["data"], {"id": 1, "color": "red"})
 
     @inlineCallbacks
     def test_rpc(self) -> Any:
