@@ -3,7 +3,7 @@
  * same page as the Knockout one (index.html). JSX needs a build: `npm ci`
  * runs build.mjs (esbuild), which writes static/build/players-react.js.
  */
-import {StrictMode, useEffect, useState} from "react";
+import {StrictMode, memo, useCallback, useEffect, useState} from "react";
 import {createRoot} from "react-dom/client";
 import {DataSync} from "snorky";
 import {SnorkyProvider, useConnectionState, useDataSync, useSnorky} from "snorky/react";
@@ -68,7 +68,8 @@ function PlayersPage() {
     }
   }, [status]);
 
-  const report = (promise) => promise.then(() => setError(""), (err) => setError(err.message));
+  const report = useCallback(
+    (promise) => promise.then(() => setError(""), (err) => setError(err.message)), []);
   const changeFilter = (color) => {
     showFilter(color);
     setFilter(color);
@@ -119,8 +120,9 @@ function AddForm({report}) {
   );
 }
 
-// One player; unchanged players keep their object, so React skips them.
-function PlayerRow({player, report}) {
+// One player. After a delta, unchanged players are the same objects as
+// before, so memo skips their rows.
+const PlayerRow = memo(function PlayerRow({player, report}) {
   const [draft, setDraft] = useState(player.name);
   const path = "/api/players/" + player.id;
   return (
@@ -142,6 +144,6 @@ function PlayerRow({player, report}) {
       </td>
     </tr>
   );
-}
+});
 
 createRoot(document.getElementById("root")).render(<StrictMode><App /></StrictMode>);
