@@ -77,6 +77,19 @@ class InProcessBroker:
         self._logs: Dict[str, _Log] = {}
         self._records: Dict[str, Tuple[bytes, float]] = {}
 
+    def another_node(self, node_id: Optional[str] = None) -> "InProcessBroker":
+        """
+        A broker for another node in this process: its own node id and
+        availability, the same topics, logs and records.
+        """
+        other = InProcessBroker(
+            self.shared, node_id, self.max_log_length, self.max_log_age, self.reactor
+        )
+        other._listeners = self._listeners
+        other._logs = self._logs
+        other._records = self._records
+        return other
+
     def _check(self) -> Optional[Deferred]:
         if self.available:
             return None
