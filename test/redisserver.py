@@ -48,8 +48,8 @@ class RedisServer:
 
     def start(self, timeout: float = 10.0) -> None:
         """
-        Start it and wait until it answers (in a test's setUp, before the
-        reactor runs the test: the only wait here is for the process).
+        Start it and wait until it accepts connections (the only wait is
+        for the process to come up, before the test's reactor work).
         """
         binary = shutil.which("redis-server")
         if binary is None:
