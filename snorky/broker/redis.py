@@ -54,18 +54,23 @@ from snorky.broker.url import BrokerURL
 
 __all__ = ["RedisBroker"]
 
-# KEYS: stream, counter. ARGV: channel, max length, max age (ms), payloads...
-# Numbers the payloads, adds them to the stream, trims it by length and
-# age, and publishes them to every node as one message.
+# KEYS: stream, counter. ARGV: channel, max length, max age (ms), the
+# appending node's position, payloads... Numbers the payloads (never below
+# what the node has seen, should Redis have lost the counter), adds them to
+# the stream, trims it by length and age, and publishes them to every node
+# as one message.
 _APPEND = b"""
-local count = #ARGV - 3
+local count = #ARGV - 4
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[4]) then
+  redis.call('SET', KEYS[2], ARGV[4])
+end
 local last = redis.call('INCRBY', KEYS[2], count)
 local first = last - count + 1
 local parts = {tostring(first)}
 for i = 1, count do
-  local payload = ARGV[i + 3]
+  local payload = ARGV[i + 4]
   redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], (first + i - 1) .. '-0',
              't', now, 'd', payload)
   parts[#parts + 1] = #payload .. ':' .. payload
@@ -152,6 +157,7 @@ class _Factory(Factory):
     """
 
     isLazy = False
+    noisy = False
 
     def __init__(self, broker: "RedisBroker", protocol: Any) -> None:
         self.broker = broker
@@ -218,6 +224,26 @@ def _ready(protocol: Any) -> Deferred:
         return failure.value.subFailure  # type: ignore[attr-defined, no-any-return]
 
     return done.addCallbacks(result, error)
+
+
+class _WatchedEndpoint:
+    """
+    A client endpoint that tells the broker when connecting fails, so that
+    it can say so once.
+    """
+
+    def __init__(self, endpoint: Any, broker: "RedisBroker") -> None:
+        self._endpoint = endpoint
+        self._broker = broker
+
+    def connect(self, factory: Any) -> Deferred:
+        d = self._endpoint.connect(factory)
+
+        def failed(failure: Failure) -> Failure:
+            self._broker._unreachable(failure)
+            return failure
+
+        return d.addErrback(failed)  # type: ignore[no-any-return]
 
 
 class _QuietClientService(ClientService):
@@ -298,6 +324,7 @@ class RedisBroker(MultiService):
         endpoint: Any = TCP4ClientEndpoint(reactor, url.host, url.port, timeout=5)
         if url.tls:
             endpoint = wrapClientTLS(optionsForClientTLS(url.host), endpoint)
+        endpoint = _WatchedEndpoint(endpoint, self)
         retry = backoffPolicy(initialDelay=0.1, maxDelay=max_retry_delay)
         services: List[Tuple[Any, Any]] = [
             (_Commands, self._commands_ready),
@@ -314,16 +341,13 @@ class RedisBroker(MultiService):
 
     # -- Connection state ---------------------------------------------------
 
-    def startService(self) -> None:
-        super().startService()
-        self.reactor.callLater(5, self._still_down)
-
-    def _still_down(self) -> None:
-        if self.running and self.state == "starting":
+    def _unreachable(self, failure: Failure) -> None:
+        if self.running and self.state in ("starting", "up"):
             self._set_state(
                 "down",
-                "Broker: cannot reach Redis at {url}; retrying (backend publishes "
-                "answer 503 until it is reachable)",
+                "Broker: cannot reach Redis at {url} ({reason}); retrying, and "
+                "backend publishes answer 503 until it is reachable",
+                reason=failure.getErrorMessage(),
             )
 
     def _set_state(self, state: str, text: str, **fields: Any) -> None:
@@ -343,13 +367,16 @@ class RedisBroker(MultiService):
         """
         return self._commands is not None
 
-    def _commands_ready(self, protocol: _Commands) -> Deferred:
-        def ready(_: Any) -> None:
+    # ClientService hands a proxy of the protocol to these; _ready fires
+    # with the protocol itself, which is what connectionLost reports.
+
+    def _commands_ready(self, proxy: Any) -> Deferred:
+        def ready(protocol: _Commands) -> None:
             self._commands = protocol
             self._set_state("up", "Broker: connected to Redis at {url} as node {node}")
             self._resync_all()
 
-        return _ready(protocol).addCallback(ready)
+        return _ready(proxy).addCallback(ready)
 
     def _commands_lost(self, protocol: _Commands, why: Failure) -> None:
         if self._commands is protocol:
@@ -361,8 +388,8 @@ class RedisBroker(MultiService):
                     reason=why.getErrorMessage(),
                 )
 
-    def _subscriber_ready(self, protocol: _Subscriber) -> Deferred:
-        def ready(_: Any) -> Deferred:
+    def _subscriber_ready(self, proxy: Any) -> Deferred:
+        def ready(protocol: _Subscriber) -> Deferred:
             self._subscriber = protocol
             channels = list(self._listeners) + list(self._following)
             if not channels:
@@ -371,7 +398,7 @@ class RedisBroker(MultiService):
                 lambda _: self._resync_all()
             )
 
-        return _ready(protocol).addCallback(ready)
+        return _ready(proxy).addCallback(ready)
 
     def _subscriber_lost(self, protocol: _Subscriber) -> None:
         if self._subscriber is protocol:
@@ -443,7 +470,7 @@ class RedisBroker(MultiService):
             _APPEND,
             [self._key("log", log), self._key("seq", log)],
             [self._key("l", log), b"%d" % self.max_log_length,
-             _ms(self.max_log_age)] + list(payloads),
+             _ms(self.max_log_age), b"%d" % self.position(log)] + list(payloads),
         ).addCallback(int)
 
     def follow(self, log: str, follower: LogFollower) -> None:
