@@ -115,6 +115,13 @@ for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[1]) end
 return 0
 """
 
+# KEYS: the epoch. ARGV: a fresh one. Answers the epoch of this Redis's
+# data: a node that finds another one than before knows the data was lost.
+_EPOCH = b"""
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
+"""
+
 # KEYS: counter. ARGV: the lowest value it may have.
 _RAISE = b"""
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -319,6 +326,7 @@ class RedisBroker(MultiService):
         self.state = "starting"
         self._commands: Optional[_Commands] = None
         self._subscriber: Optional[_Subscriber] = None
+        self._epoch: Optional[bytes] = None
         self._listeners: Dict[bytes, List[Receiver]] = {}
         self._following: Dict[bytes, _Following] = {}
         endpoint: Any = TCP4ClientEndpoint(reactor, url.host, url.port, timeout=5)
@@ -371,10 +379,9 @@ class RedisBroker(MultiService):
     # with the protocol itself, which is what connectionLost reports.
 
     def _commands_ready(self, proxy: Any) -> Deferred:
-        def ready(protocol: _Commands) -> None:
+        def ready(protocol: _Commands) -> Deferred:
             self._commands = protocol
-            self._set_state("up", "Broker: connected to Redis at {url} as node {node}")
-            self._resync_all()
+            return self._both_ready()
 
         return _ready(proxy).addCallback(ready)
 
@@ -390,19 +397,42 @@ class RedisBroker(MultiService):
 
     def _subscriber_ready(self, proxy: Any) -> Deferred:
         def ready(protocol: _Subscriber) -> Deferred:
-            self._subscriber = protocol
             channels = list(self._listeners) + list(self._following)
-            if not channels:
-                return defer.succeed(None)
-            return protocol.subscribe(channels).addCallback(
-                lambda _: self._resync_all()
-            )
+            d = protocol.subscribe(channels) if channels else defer.succeed(None)
+            return d.addCallback(subscribed, protocol)
+
+        def subscribed(_: Any, protocol: _Subscriber) -> Deferred:
+            self._subscriber = protocol
+            return self._both_ready()
 
         return _ready(proxy).addCallback(ready)
 
     def _subscriber_lost(self, protocol: _Subscriber) -> None:
         if self._subscriber is protocol:
             self._subscriber = None
+
+    def _both_ready(self) -> Deferred:
+        """
+        Once both connections are up (and subscribed): notice whether Redis
+        lost its data since we last saw it, catch up every log, and say
+        we are connected.
+        """
+        if self._commands is None or self._subscriber is None:
+            return defer.succeed(None)
+        d = self._eval(_EPOCH, [self._key("epoch", "")], [new_node_id().encode()])
+
+        def check(epoch: bytes) -> None:
+            lost = self._epoch is not None and epoch != self._epoch
+            self._epoch = epoch
+            if lost:
+                self.log.warn("Broker: Redis at {url} came back without its data; "
+                              "storing again what this node holds", url=str(self.url))
+                for following in self._following.values():
+                    following.follower.restored()
+            self._resync_all()
+            self._set_state("up", "Broker: connected to Redis at {url} as node {node}")
+
+        return d.addCallback(check).addErrback(lambda _: None)
 
     def _command(self, name: str, *args: Any) -> Deferred:
         protocol = self._commands
@@ -554,13 +584,8 @@ class RedisBroker(MultiService):
                 return None
             if current < following.applied:
                 # Redis lost its data: number on from what we saw.
-                return self._eval(
-                    _RAISE, [counter], [b"%d" % following.applied]
-                ).addCallback(restored)
+                return self._eval(_RAISE, [counter], [b"%d" % following.applied])
             return self._read_gap(following, None)
-
-        def restored(raised: Any) -> None:
-            following.follower.restored()
 
         d.addCallback(got)
         d.addBoth(self._synced, following)
