@@ -19,12 +19,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PIP_INSTALL := PYTHONWARNINGS="ignore:Compat editable installs" $(PY) -m pip install --quiet --config-settings editable_mode=compat -e
 KEPT_PYTHON := make: could not update the Python packages (offline?); keeping those installed
 
-.PHONY: run test setup check chromium test-python test-js docs typecheck
+.PHONY: run test setup check chromium redis test-python test-js docs typecheck
 
 run: check $(VENV)/.run-installed node_modules/.installed
 	$(PY) -m examples.players
 
-test: check setup chromium test-python test-js docs
+test: check setup chromium redis test-python test-js docs
 
 setup: check $(VENV)/.test-installed node_modules/.installed
 
@@ -72,6 +72,14 @@ chromium:
 	  echo "make: installing Debian's chromium (--no-install-recommends): the browser tests drive it headless"; \
 	  $(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+
+# Only the tests need Redis: the cluster tests start their own redis-server
+# (on a free loopback port, persistence off); `make run` never needs it.
+redis:
+	@command -v redis-server >/dev/null || { \
+	  echo "make: installing Debian's redis-server (--no-install-recommends): the cluster tests start it"; \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server; }
 
 test-python:
 	$(PY) -m twisted.trial test

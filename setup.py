@@ -29,7 +29,10 @@ setup(
             # test/test_packaging.py builds the sdist and the wheel offline.
             "build>=1.0",
             "setuptools>=70.1",
+            "txredisapi>=1.4.10",
         ],
+        # The Redis broker (--broker redis://...).
+        "cluster": ["txredisapi>=1.4.10"],
         "django": ["django>=4.2"],
         "doc": ["sphinx>=7.0", "django>=4.2"],
     },

@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Mapping, Optional, Sequence
 
-from twisted.application.service import MultiService, Service
+from twisted.application.service import IService, MultiService, Service
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
@@ -55,6 +55,7 @@ __all__ = [
     "SnorkySite",
     "PortService",
     "make_service",
+    "attach_broker",
     "BoundedRequest",
     "PortLimits",
 ]
@@ -308,6 +309,7 @@ def make_service(
     ports: Sequence[PortSpec],
     options: ServerOptions,
     reactor: Any = None,
+    broker: Any = None,
 ) -> MultiService:
     """
     Build the service tree: one :class:`PortService` per port spec.
@@ -318,6 +320,12 @@ def make_service(
     connection limit, each port gets an equal share of the open-file limit
     (see :func:`~snorky.limits.connections_per_port`), so that a flood of
     one port leaves the others the descriptors they need.
+
+    :param broker: an :class:`~snorky.broker.IBroker` shared with other
+        nodes (:func:`~snorky.broker.broker_from_url`); every service of
+        *registries* that has a ``use_broker`` method is given it, and the
+        broker (a Twisted service) runs in the tree, started before the
+        ports. ``None`` keeps each service in-process.
 
     :raises PortSpecError: if a spec names an unknown registry, an
         unparsable endpoint, needs a backend key that is missing, or
@@ -330,6 +338,10 @@ def make_service(
             limits, max_connections=connections_per_port(open_file_limit(), len(ports))
         )
     top = MultiService()
+    if broker is not None:
+        attach_broker(registries, broker)
+        if IService.providedBy(broker):
+            broker.setServiceParent(top)
     for spec in ports:
         registry = registries.get(spec.registry)
         if registry is None:
@@ -357,3 +369,17 @@ def make_service(
         site = SnorkySite(registry, spec.protocols, options, reactor)
         PortService(spec, site, reactor, limits, backend).setServiceParent(top)
     return top
+
+
+def attach_broker(registries: Mapping[str, ServiceRegistry], broker: Any) -> None:
+    """
+    Give *broker* to every service of *registries* that can use one (has
+    a ``use_broker`` method), each once.
+    """
+    seen = set()
+    for registry in registries.values():
+        for service in registry.services.values():
+            use = getattr(service, "use_broker", None)
+            if use is not None and id(service) not in seen:
+                seen.add(id(service))
+                use(broker)

@@ -12,6 +12,7 @@ from twisted.application.service import IService, MultiService
 from twisted.python import usage
 
 from snorky.app import default_app
+from snorky.broker.config import broker_from_config
 from snorky.configfile import load_toml
 from snorky.limits import PortLimits, raise_open_file_limit
 from snorky.ports import PortSpec, PortSpecError, parse_port_spec
@@ -91,6 +92,11 @@ class Options(usage.Options):
          "Address of sockjs-client that the SockJS iframe page loads."],
         ["sockjs-file", None, None,
          "A local sockjs.min.js to serve to the SockJS iframe page instead."],
+        ["broker", None, None,
+         "redis://[:PASSWORD@]HOST:PORT/DB (or rediss:// for TLS): share PubSub "
+         "and DataSync with the other nodes using this Redis (see [broker] in "
+         "the --config file)."],
+        ["node-id", None, None, "This node's name in the cluster (default: random)."],
     ]
 
     optFlags = [
@@ -299,9 +305,15 @@ def build(options: Mapping[str, Any], out: Any = None) -> MultiService:
         transports = server_options(options, key)
     except ValueError as e:
         raise ConfigError("bad transport option: {}".format(e)) from None
+    try:
+        broker = broker_from_config(
+            load_config(options["config"]), options["broker"], options["node-id"]
+        )
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     top = SnorkyService()
     try:
-        make_service(registries, specs, transports).setServiceParent(top)
+        make_service(registries, specs, transports, broker=broker).setServiceParent(top)
     except PortSpecError as e:
         raise ConfigError(str(e)) from None
     return top

@@ -1,8 +1,11 @@
 """`PubSubService` and `PubSubBackend`: publish/subscribe on channels."""
 
-from typing import Any
+from typing import Any, Optional
 
-from snorky.client import Client
+from twisted.internet.defer import Deferred
+
+from snorky.broker import IBroker, InProcessBroker, answer_broadcast
+from snorky.client import Client, send_encoded_to_clients
 from snorky.envelopes import canonical_json
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
 from snorky.services.clientindex import ClientIndex
@@ -20,10 +23,18 @@ class PubSubService(RPCService):
     :param max_channel_length: longest channel, in characters of its
         canonical JSON; a client naming a longer one is answered
         ``Channel name too long``.
+    :param broker: the broker (:mod:`snorky.broker`); an in-process one
+        when ``None``. Messages go through it, so that with a shared one
+        they reach the subscribers of every node; each node routes them to
+        its own clients.
     """
 
     def __init__(
-        self, name: str, max_subscriptions: int = 1000, max_channel_length: int = 1024
+        self,
+        name: str,
+        max_subscriptions: int = 1000,
+        max_channel_length: int = 1024,
+        broker: Optional[IBroker] = None,
     ) -> None:
         super().__init__(name)
         self.max_subscriptions = max_subscriptions
@@ -33,6 +44,16 @@ class PubSubService(RPCService):
         self.subscribers = self._index.clients_by_key
         #: Client to the channel keys it subscribed to.
         self.channels_by_client = self._index.keys_by_client
+        self.broker: IBroker = InProcessBroker()
+        self.use_broker(broker or self.broker)
+
+    def use_broker(self, broker: IBroker) -> None:
+        """
+        Publish and receive through *broker* from now on.
+        """
+        self.broker.unlisten(self.name, self._received)
+        self.broker = broker
+        broker.listen(self.name, self._received)
 
     def can_publish(self, client: Client, channel: Any) -> bool:
         """
@@ -40,16 +61,28 @@ class PubSubService(RPCService):
         """
         return True
 
-    def publish(self, channel: Any, message: Any) -> None:
+    def publish(self, channel: Any, message: Any) -> "Deferred[None]":
         """
         Deliver *message* to every subscriber of *channel*; the one place
-        where messages leave this service.
+        where messages leave this service. It is encoded once, here, and
+        every node sends the same bytes.
+
+        :returns: a Deferred failing with
+            :class:`~snorky.broker.BrokerUnavailable` if the broker cannot
+            take it.
         """
-        clients = self._index.clients_of(canonical_json(channel))
+        data = self.encode_message(
+            {"type": "message", "channel": channel, "message": message}
+        )
+        key = canonical_json(channel).encode("utf-8")
+        return self.broker.publish(self.name, key + b"\n" + data)
+
+    def _received(self, payload: bytes) -> None:
+        # Canonical JSON has no raw newline: the first one ends the key.
+        key, _, data = payload.partition(b"\n")
+        clients = self._index.clients_of(key.decode("utf-8"))
         if clients:
-            self.send_message_to_clients(
-                clients, {"type": "message", "channel": channel, "message": message}
-            )
+            send_encoded_to_clients(clients, data)
 
     def _key(self, channel: Any) -> str:
         key = canonical_json(channel)
@@ -75,11 +108,11 @@ class PubSubService(RPCService):
         self._index.remove(req.client, key)
 
     @rpc_command(name="publish")
-    def publish_command(self, req: Request, channel: Any, message: Any) -> None:
+    def publish_command(self, req: Request, channel: Any, message: Any) -> Any:
         self._key(channel)
         if not self.can_publish(req.client, channel):
             raise RPCError("Not authorized")
-        self.publish(channel, message)
+        return answer_broadcast(self.publish(channel, message))
 
     def client_disconnected(self, client: Client) -> None:
         self._index.remove_client(client)
@@ -98,5 +131,5 @@ class PubSubBackend(RPCService):
         self.frontend = frontend
 
     @rpc_command
-    def publish(self, req: Request, channel: Any, message: Any) -> None:
-        self.frontend.publish(channel, message)
+    def publish(self, req: Request, channel: Any, message: Any) -> Any:
+        return answer_broadcast(self.frontend.publish(channel, message))

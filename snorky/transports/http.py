@@ -19,6 +19,7 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource, Resource
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from snorky.broker.interface import BROKER_UNAVAILABLE
 from snorky.client import Client
 from snorky.envelopes import EnvelopeError, decode_envelope, encode
 from snorky.loglimit import LogLimiter
@@ -34,6 +35,8 @@ __all__ = ["BackendOptions", "BackendClient", "backend_resource", "KEY_HEADER"]
 KEY_HEADER = b"X-Backend-Key"
 
 _JSON = b"application/json"
+
+_UNAVAILABLE = BROKER_UNAVAILABLE.encode("ascii")
 
 
 @dataclass
@@ -135,6 +138,19 @@ class BackendClient(Client):
             self.reply.callback(frame)
 
 
+def reply_status(frame: bytes) -> int:
+    """
+    The HTTP status of a service's reply: 200, or 503 when the service
+    answered that the broker is unavailable (nothing was published, and
+    the application may retry).
+    """
+    if _UNAVAILABLE in frame:
+        _, message = decode_envelope(frame)
+        if isinstance(message, dict) and message.get("message") == BROKER_UNAVAILABLE:
+            return 503
+    return 200
+
+
 def _json_body(request: IRequest, code: int, body: bytes) -> bytes:
     request.setResponseCode(code)
     request.setHeader(b"Content-Type", _JSON)
@@ -220,7 +236,9 @@ class _BackendAPI:
         reply = client.reply
         reply.addTimeout(self._options.timeout, self._reactor)
         reply.addBoth(disconnect)
-        reply.addCallbacks(lambda frame: _json_body(request, 200, frame), timed_out)
+        reply.addCallbacks(
+            lambda frame: _json_body(request, reply_status(frame), frame), timed_out
+        )
         return reply
 
     @app.handle_errors(MethodNotAllowed)

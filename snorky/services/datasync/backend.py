@@ -5,6 +5,7 @@ through the private backend registry.
 
 from typing import Any, List, Tuple
 
+from snorky.broker import answer_broadcast
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
 from snorky.services.datasync.deltas import DeltaError, parse_deltas
 from snorky.services.datasync.service import DataSyncService
@@ -70,7 +71,7 @@ class DataSyncBackend(RPCService):
         )
 
     @rpc_command(name="publishDeltas")
-    def publish_deltas(self, req: Request, deltas: Any = _NOT_GIVEN) -> None:
+    def publish_deltas(self, req: Request, deltas: Any = _NOT_GIVEN) -> Any:
         """
         Publish a batch of deltas: all are checked, and encoded, before any
         is delivered.
@@ -78,6 +79,10 @@ class DataSyncBackend(RPCService):
         if deltas is _NOT_GIVEN:
             raise RPCError('Missing field "deltas"')
         try:
-            self.frontend.publish_deltas(parse_deltas(deltas))
+            published = self.frontend.publish_deltas(parse_deltas(deltas))
         except DeltaError as e:
             raise RPCError(str(e)) from None
+        if published is not None:
+            # Across nodes: answered once every node can get them.
+            return answer_broadcast(published)
+        return None

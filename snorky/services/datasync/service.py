@@ -143,11 +143,24 @@ class DataSyncService(RPCService):
         self.subscriptions = self._tokens.by_digest
         self.subscriptions_by_client: Dict[Client, Set[Subscription]] = {}
         self._log_limiter = LogLimiter(self.reactor)
+        #: Set by :meth:`use_broker` when nodes share a broker.
+        self.shared: Any = None
         self._delta_prefix = (
             b'{"service":' + encode(name) + b',"message":{"type":"delta","delta":'
         )
         for dealer in dealers:
             self.register_dealer(dealer)
+
+    def use_broker(self, broker: Any) -> None:
+        """
+        Share subscriptions and deltas with the other nodes of *broker* if
+        it is shared (:mod:`snorky.broker.datasync`); an in-process broker
+        changes nothing.
+        """
+        if broker.shared:
+            from snorky.broker.datasync import SharedSubscriptions
+
+            self.shared = SharedSubscriptions(self, broker)
 
     def register_dealer(self, dealer: Union[Dealer, type]) -> Dealer:
         """
@@ -172,13 +185,14 @@ class DataSyncService(RPCService):
 
     def authorize_subscription(
         self, items: Sequence[Tuple[Any, Any]], timeout: float
-    ) -> str:
+    ) -> Any:
         """
         Create a subscription for *items*, ``(dealer name, query)`` pairs,
         and buffer its deltas until a client acquires it or *timeout*
         seconds pass.
 
-        :returns: its token.
+        :returns: its token (with a shared broker, a Deferred firing with
+            it).
         :raises RPCError: ``Too many items``, ``No such dealer`` or
             ``Invalid query``; nothing is created then.
         """
@@ -201,6 +215,8 @@ class DataSyncService(RPCService):
                 )
                 raise RPCError("Invalid query") from None
             prepared.append(item)
+        if self.shared is not None:
+            return self.shared.authorize(prepared, new_token(), timeout)
         token = new_token()
         subscription = Subscription(
             token, prepared, self.max_replay, self.max_replay_bytes
@@ -292,6 +308,9 @@ class DataSyncService(RPCService):
                 del self.subscriptions_by_client[client]
 
     def client_disconnected(self, client: Client) -> None:
+        if self.shared is not None:
+            self.shared.client_disconnected(client)
+            return
         for subscription in self.subscriptions_by_client.pop(client, ()):
             subscription.detach()
             if self.grace_period > 0:
@@ -321,7 +340,9 @@ class DataSyncService(RPCService):
             after = None
         elif isinstance(after, bool) or not isinstance(after, int):
             raise RPCError("Invalid params")
-        else:
+        if self.shared is not None:
+            buffered = await self.shared.acquire(req.client, token, after)
+        elif after is not None:
             probed = await self._check_holder(req.client, token)
             try:
                 if not req.client.connected:
@@ -330,11 +351,8 @@ class DataSyncService(RPCService):
             finally:
                 if probed is not None:
                     probed.unpin_log()
-            req.reply(None)
-            for data in buffered:
-                req.client.send_encoded(data)
-            return
-        buffered = self.acquire(req.client, token, after)
+        else:
+            buffered = self.acquire(req.client, token, after)
         req.reply(None)
         for data in buffered:
             req.client.send_encoded(data)
@@ -376,6 +394,8 @@ class DataSyncService(RPCService):
         """
         if token is _NOT_GIVEN:
             raise RPCError('Missing field "token"')
+        if self.shared is not None:
+            return self.shared.cancel(req.client, token)
         subscription = self.find_subscription(token)
         if subscription is None or subscription.client is not req.client:
             raise RPCError("No such subscription")
@@ -383,7 +403,7 @@ class DataSyncService(RPCService):
 
     # -- Deltas -----------------------------------------------------------
 
-    def publish_deltas(self, deltas: Iterable[Delta]) -> None:
+    def publish_deltas(self, deltas: Iterable[Delta]) -> Any:
         """
         Deliver *deltas*, in order, to the subscriptions they concern.
 
@@ -391,8 +411,10 @@ class DataSyncService(RPCService):
         one that cannot be (data that is not JSON, or nested too deeply)
         delivers nothing.
 
-        This is the one way deltas enter DataSync; a broker spreading them
-        over several processes would hook in here.
+        This is the one way deltas enter DataSync. With a shared broker
+        they go to every node through its log (:mod:`snorky.broker.datasync`),
+        and a Deferred is returned that fails with
+        :class:`~snorky.broker.BrokerUnavailable` if they cannot.
 
         :raises DeltaError: naming the first delta that cannot be encoded.
         """
@@ -404,26 +426,35 @@ class DataSyncService(RPCService):
                 raise DeltaError(
                     "Delta {} cannot be encoded: {}".format(index, e)
                 ) from None
+        if self.shared is not None:
+            return self.shared.publish([data for _, data in encoded])
         for delta, data in encoded:
             dealers = self.dealers_by_model.get(delta.model)
             if dealers:
                 self._route(dealers, delta, data)
+        return None
 
-    def _route(self, dealers: List[Dealer], delta: Delta, data: bytes) -> None:
+    def _route(
+        self, dealers: List[Dealer], delta: Delta, data: bytes, seq: Optional[int] = None
+    ) -> None:
+        # A shared broker's log numbers the delta (*seq*); in-process, each
+        # message gets the next number.
         if not isinstance(delta, UpdateDelta):
             matched = self._match(dealers, delta.data)  # type: ignore[attr-defined]
-            self._deliver(matched, delta, data)
+            self._deliver(matched, delta, data, seq)
             return
         # Each subscription sees the update as its own view changes: an
         # item entering the view is an insert, one leaving it a delete.
         before = self._match(dealers, delta.old_data)
         after = self._match(dealers, delta.new_data)
         if after - before:
-            self._deliver(after - before, InsertionDelta(delta.model, delta.new_data))
+            inserted = InsertionDelta(delta.model, delta.new_data)
+            self._deliver(after - before, inserted, None, seq)
         if before & after:
-            self._deliver(before & after, delta, data)
+            self._deliver(before & after, delta, data, seq)
         if before - after:
-            self._deliver(before - after, DeletionDelta(delta.model, delta.old_data))
+            deleted = DeletionDelta(delta.model, delta.old_data)
+            self._deliver(before - after, deleted, None, seq)
 
     def _match(self, dealers: List[Dealer], data: Any) -> Set[Subscription]:
         # Items of registered subscriptions, so never None.
@@ -444,10 +475,14 @@ class DataSyncService(RPCService):
         subscriptions: Set[Subscription],
         delta: Delta,
         encoded: Optional[bytes] = None,
+        seq: Optional[int] = None,
     ) -> None:
         if not subscriptions:
             return
-        self.last_seq += 1
+        if seq is None:
+            self.last_seq += 1
+        else:
+            self.last_seq = seq
         if encoded is None:
             # Part of an update that encoded, so it encodes too.
             encoded = encode(delta.for_json())
