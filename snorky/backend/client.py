@@ -39,26 +39,16 @@ class SnorkyBackend(BaseSnorkyBackend):
     parallel.
 
     *timeout* bounds connecting and each wait for data from Snorky. The
-    other parameters and the helper methods are those of
+    other parameters (*url*, *key*, *timeout* and the service names) and
+    the helper methods are those of
     :class:`~snorky.backend.base.BaseSnorkyBackend`.
 
     :param ssl_context: for ``https`` URLs, the :class:`ssl.SSLContext` to
         use instead of the default one.
     """
 
-    def __init__(
-        self,
-        url: str,
-        key: str,
-        timeout: float = 10.0,
-        datasync_service: str = "datasync_backend",
-        pubsub_service: str = "pubsub_backend",
-        identity_service: str = "identity_backend",
-        ssl_context: Any = None,
-    ) -> None:
-        super().__init__(
-            url, key, timeout, datasync_service, pubsub_service, identity_service
-        )
+    def __init__(self, *args: Any, ssl_context: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._ssl_context = ssl_context
         self._connection: Optional[http.client.HTTPConnection] = None
         self._lock = threading.Lock()

@@ -11,6 +11,7 @@ from twisted.internet.error import (
     ConnectionClosed,
     ConnectionRefusedError,
 )
+from twisted.internet.interfaces import IReactorTime
 from twisted.python.failure import Failure
 from twisted.web.client import (
     Agent,
@@ -27,6 +28,7 @@ from treq.client import HTTPClient
 
 from snorky.backend.base import BaseSnorkyBackend
 from snorky.backend.errors import SnorkyTransportError
+from snorky.reactors import default_reactor
 
 __all__ = ["TwistedSnorkyBackend"]
 
@@ -46,7 +48,7 @@ class TwistedSnorkyBackend(BaseSnorkyBackend):
     on a new connection. *timeout* bounds each whole call.
 
     See :class:`~snorky.backend.base.BaseSnorkyBackend` for the other
-    parameters.
+    parameters (*url*, *key*, *timeout* and the service names).
 
     :param reactor: the reactor to connect and time out with; the global
         one by default.
@@ -57,20 +59,13 @@ class TwistedSnorkyBackend(BaseSnorkyBackend):
 
     def __init__(
         self,
-        url: str,
-        key: str,
-        timeout: float = 10.0,
-        datasync_service: str = "datasync_backend",
-        pubsub_service: str = "pubsub_backend",
-        identity_service: str = "identity_backend",
-        reactor: Any = None,
+        *args: Any,
+        reactor: Optional[IReactorTime] = None,
         client: Any = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            url, key, timeout, datasync_service, pubsub_service, identity_service
-        )
-        if reactor is None:
-            from twisted.internet import reactor
+        super().__init__(*args, **kwargs)
+        reactor = default_reactor(reactor)
         self._reactor = reactor
         self._pool: Optional[HTTPConnectionPool] = None
         if client is None:

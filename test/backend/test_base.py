@@ -6,9 +6,16 @@ reading of answers and the texts of errors.
 import json
 import traceback
 
+from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
-from snorky.backend import SnorkyConnectorError, SnorkyError, SnorkyTransportError
+from snorky.backend import (
+    SnorkyBackend,
+    SnorkyConnectorError,
+    SnorkyError,
+    SnorkyTransportError,
+    TwistedSnorkyBackend,
+)
 from snorky.backend.base import BaseSnorkyBackend
 from test.backend.helpers import KEY, URL, CannedBackend, reply, rpc_error
 
@@ -51,6 +58,21 @@ class SettingsTests(TestCase):
         A timeout that is not positive is refused.
         """
         self.assertRaises(ValueError, BaseSnorkyBackend, URL, KEY, timeout=0)
+
+    def test_connectors_take_base_parameters(self):
+        """
+        Both connectors take the base parameters, by position or by name,
+        besides their own, and check them the same way.
+        """
+        blocking = SnorkyBackend(URL, KEY, 3.0, "ds", ssl_context=None)
+        twisted = TwistedSnorkyBackend(URL, KEY, 4.0, pubsub_service="ps",
+                                       reactor=Clock())
+        self.assertEqual((blocking.timeout, blocking.datasync_service), (3.0, "ds"))
+        self.assertEqual((twisted.timeout, twisted.pubsub_service), (4.0, "ps"))
+        for connector in (SnorkyBackend, TwistedSnorkyBackend):
+            self.assertRaises(ValueError, connector, URL, KEY, 0)
+            self.assertRaises(ValueError, connector, "ftp://x/", KEY)
+            self.assertRaises(TypeError, connector, URL, KEY, nonsense=1)
 
     def test_repr_hides_key(self):
         """

@@ -5,7 +5,7 @@ the database, and answer its token in ``X-Subscription-Token``.
 """
 
 import functools
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Any, Callable, Iterable, Optional, Union, cast
 
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_vary_headers
@@ -33,8 +33,10 @@ def subscription_token(request: HttpRequest, items: Items) -> Optional[str]:
     :returns: the token, or ``None`` if no subscription was asked for.
     :raises snorky.backend.errors.SnorkyConnectorError: if authorizing failed.
     """
-    token: Optional[str] = subscribe_if_asked(get_backend(), request.headers, items)
-    return token
+    # The blocking connector answers at once, never with a Deferred.
+    return cast(
+        Optional[str], subscribe_if_asked(get_backend(), request.headers, items)
+    )
 
 
 def subscription_in_response(
