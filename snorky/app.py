@@ -2,6 +2,8 @@
 
 from typing import Any, Dict, Mapping, Optional
 
+from twisted.internet.interfaces import IReactorTime
+
 from snorky.registry import ServiceRegistry
 from snorky.services.chat import ChatService
 from snorky.services.cursors import CursorsService
@@ -15,7 +17,8 @@ __all__ = ["default_app"]
 
 
 def default_app(
-    config: Optional[Mapping[str, Any]] = None, reactor: Any = None
+    config: Optional[Mapping[str, Any]] = None,
+    reactor: Optional[IReactorTime] = None,
 ) -> Dict[str, ServiceRegistry]:
     """
     Build the default registries: ``frontend`` with the built-in services
@@ -26,6 +29,8 @@ def default_app(
 
     :param config: the parsed ``--config`` file, if any; its
         ``[datasync]`` table declares DataSync's dealers.
+    :param reactor: the clock of every timer and log limit; the global
+        reactor when ``None``.
     :raises ValueError: one line naming a mistake in *config*.
     """
     pubsub = PubSubService("pubsub")
@@ -40,13 +45,15 @@ def default_app(
             ChatService("chat", clock=reactor),
             MessagingService("messaging"),
             CursorsService("cursors"),
-        ]
+        ],
+        clock=reactor,
     )
     backend = ServiceRegistry(
         [
             PubSubBackend("pubsub_backend", pubsub),
             datasync_backend,
             IdentityBackend("identity_backend", identity),
-        ]
+        ],
+        clock=reactor,
     )
     return {"frontend": frontend, "backend": backend}

@@ -15,12 +15,17 @@ class Client:
 
     Transports subclass it and implement :meth:`write_frame` (and, when
     they can frame a message once for many connections, :meth:`prepare`
-    and :attr:`frame_key`). Services only use :attr:`identity`,
-    :attr:`remote_address` and :meth:`send`.
+    and :attr:`frame_key`; when they can ping the peer, :meth:`probe`).
+    Services use :attr:`identity`, :attr:`remote_address`, :meth:`send`
+    and :meth:`send_encoded`; DataSync also reads :attr:`connected` and
+    calls :meth:`probe`. Nothing else of a client is part of the contract
+    between transports and services.
 
     :ivar identity: who this connection is, as set by an identity service
         or by the application; ``None`` until something sets it.
     :ivar remote_address: the peer's address as text, when known.
+    :ivar connected: ``True`` until the registry is told the connection
+        ended.
     """
 
     #: Name of the transport, for logs ("websocket", "sockjs", "http").

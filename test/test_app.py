@@ -1,6 +1,7 @@
 """Tests for snorky.app: the default app."""
 
 from twisted.internet.task import Clock
+from twisted.logger import capturedLogs
 from twisted.trial.unittest import TestCase
 
 from snorky.app import default_app
@@ -74,3 +75,19 @@ class DefaultAppTests(TestCase):
             {"datasync": {"dealers": [{"name": "x", "model": "M", "kind": "bogus"}]}},
         )
         self.assertIn("bogus", str(e))
+
+    def test_registries_use_reactor(self):
+        """
+        Both registries limit their logs on the given reactor: after ten
+        dropped frames a minute of that clock lets the next one be logged.
+        """
+        clock = Clock()
+        app = default_app(reactor=clock)
+        for registry in app.values():
+            with capturedLogs() as events:
+                for _ in range(11):
+                    registry.process_frame(RecordingClient(), b"oops")
+                clock.advance(60)
+                registry.process_frame(RecordingClient(), b"oops")
+            dropped = [e for e in events if e.get("log_format", "").startswith("Dropped")]
+            self.assertEqual(len(dropped), 11)
