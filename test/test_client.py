@@ -209,10 +209,15 @@ class SendToClientsTests(TestCase):
 
     def test_empty(self) -> None:
         """
-        Sending to no clients does nothing and raises nothing.
+        Sending to no connected clients prepares no frame and returns
+        nothing, but still refuses an envelope that is not JSON.
         """
-        send_to_clients([], {"service": "s", "message": 1})
-        send_to_clients(iter(()), {"service": "s", "message": 1})
+        gone = FrameClient()
+        gone.connected = False
+        for clients in ([], iter(()), [gone]):
+            self.assertIsNone(send_to_clients(clients, {"service": "s", "message": 1}))
+        self.assertEqual((gone.prepared, gone.frames), ([], []))
+        self.assertRaises(TypeError, send_to_clients, [], {"x": {1}})
 
     def test_generator(self) -> None:
         """

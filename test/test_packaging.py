@@ -22,7 +22,7 @@ from twisted.internet import reactor
 from twisted.internet.utils import getProcessOutputAndValue
 from twisted.trial.unittest import TestCase
 
-from test.test_twistd import _Output, free_port, wait_ended, wait_listening
+from test.helpers import ProcessOutput, free_port, wait_ended, wait_listening
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: What a clean checkout does not have.
@@ -115,7 +115,7 @@ class WheelTests(TestCase):
         self.assertIn("Run a Snorky server.", output)
 
         port = free_port()
-        server = _Output()
+        server = ProcessOutput()
         server.transport = reactor.spawnProcess(
             server, python, [python, "-c", TWISTD, "-n", "--pidfile=", "snorky",
                              "--backend-key", "k",

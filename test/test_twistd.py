@@ -5,91 +5,18 @@ real WebSocket and HTTP clients on loopback.
 
 import json
 import os
-import shutil
 import signal
 import socket
-import sys
 
 import treq
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred, ensureDeferred
-from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
-from twisted.internet.protocol import ProcessProtocol, Protocol
-from twisted.internet.task import deferLater
+from twisted.internet.defer import ensureDeferred
 from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import TestCase
 
 from snorky.backend import SnorkyBackend
+from test.helpers import KEY, free_port, run_twistd, wait_ended, wait_listening
 from test.wsclient import connect
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KEY = "test-backend-key"
-
-
-def twistd_path():
-    """
-    The twistd of the Python running the tests (the README's venv).
-    """
-    beside = os.path.join(os.path.dirname(sys.executable), "twistd")
-    return beside if os.path.exists(beside) else shutil.which("twistd")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Output(ProcessProtocol):
-    def __init__(self):
-        self.output = b""
-        self.ended = Deferred()
-
-    def outReceived(self, data):
-        self.output += data
-
-    errReceived = outReceived
-
-    def processEnded(self, reason):
-        # twistd ends itself with the signal that stopped it, so a clean
-        # stop on SIGTERM has no exit code but the signal.
-        self.ended.callback(reason.value.exitCode or reason.value.signal)
-
-
-def run_twistd(args, cwd=ROOT, pythonpath=True):
-    """
-    Start ``twistd -n --pidfile= ARGS``; returns the process protocol.
-    """
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.pop("SNORKY_BACKEND_KEY", None)
-    if pythonpath:
-        env["PYTHONPATH"] = ROOT
-    proto = _Output()
-    proto.transport = reactor.spawnProcess(
-        proto, twistd_path(), [twistd_path(), "-n", "--pidfile="] + list(args),
-        env=env, path=cwd,
-    )
-    return proto
-
-
-async def wait_listening(port, proto, timeout=20.0):
-    """
-    Wait until something accepts connections on 127.0.0.1:PORT.
-    """
-    for _ in range(int(timeout / 0.1)):
-        if proto.ended.called:
-            raise AssertionError("twistd ended early:\n" + proto.output.decode())
-        try:
-            p = await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), Protocol())
-            p.transport.loseConnection()
-            return
-        except Exception:
-            await deferLater(reactor, 0.1, lambda: None)
-    raise AssertionError("nothing listened on port {}".format(port))
-
-
-async def wait_ended(proto, timeout=15.0):
-    return await proto.ended.addTimeout(timeout, reactor)
 
 
 class PluginTests(TestCase):

@@ -6,9 +6,6 @@ on a loopback port.
 import socket
 import traceback
 
-from twisted.internet import reactor
-from twisted.internet.task import deferLater
-
 from snorky.backend import SnorkyError, SnorkyTransportError
 from test.backend.servers import KEY, BackendServer
 
@@ -20,17 +17,6 @@ def refused_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return "http://127.0.0.1:{}/backend".format(s.getsockname()[1])
-
-
-async def wait_until(predicate, timeout=5.0):
-    """
-    Let the reactor run until *predicate()* is true, at most *timeout* s.
-    """
-    for _ in range(int(timeout / 0.01)):
-        if predicate():
-            return
-        await deferLater(reactor, 0.01, lambda: None)
-    raise AssertionError("condition not met in {} s".format(timeout))
 
 
 class ConnectorTests:

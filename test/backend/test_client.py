@@ -9,7 +9,8 @@ from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import TestCase
 
 from snorky.backend import SnorkyBackend
-from test.backend.integration import ConnectorTests, wait_until
+from test.backend.integration import ConnectorTests
+from test.helpers import wait_until
 
 
 class SnorkyBackendTests(ConnectorTests, TestCase):

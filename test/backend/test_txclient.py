@@ -10,7 +10,8 @@ from treq.testing import StubTreq
 
 from snorky.backend import SnorkyError, SnorkyTransportError, TwistedSnorkyBackend
 from snorky.backend.rest import subscribe_if_asked
-from test.backend.integration import ConnectorTests, wait_until
+from test.backend.integration import ConnectorTests
+from test.helpers import wait_until
 from test.backend.servers import KEY, BackendServer
 
 

@@ -12,7 +12,7 @@ import shutil
 from typing import Any, Callable, Dict, List, Sequence, Set
 
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import Deferred, ensureDeferred, inlineCallbacks
 from twisted.internet.protocol import ProcessProtocol
 from twisted.internet.task import deferLater
 from twisted.protocols.portforward import ProxyFactory, ProxyServer
@@ -25,6 +25,7 @@ from snorky.services.datasync.dealers import BroadcastDealer, SimpleDealer
 from snorky.services.datasync.deltas import parse_deltas
 from snorky.services.pubsub import PubSubService
 from snorky.server import ServerOptions, SnorkySite
+from test.helpers import wait_until
 
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "driver.js")
 
@@ -141,24 +142,19 @@ class NodeClient(ProcessProtocol):
         """
         return [e for e in self.events if e.get("event") == event]
 
-    @inlineCallbacks
-    def wait_until(self, condition: Callable[[], Any], what: str) -> Any:
+    def wait_until(self, condition: Callable[[], Any], what: str) -> Deferred:
         """
         Fire with the first true value of *condition*, polled every 10 ms,
-        or fail after :data:`WAIT` seconds.
+        or fail after :data:`WAIT` seconds naming the last events.
         """
-        deadline = reactor.seconds() + WAIT
-        while True:
-            value = condition()
-            if value:
-                return value
-            if reactor.seconds() > deadline:
-                raise AssertionError(
-                    "timed out waiting for {}; last events: {}; stderr: {}".format(
-                        what, self.events[-10:], self.stderr.decode("utf-8", "replace")
-                    )
-                )
-            yield deferLater(reactor, 0.01, lambda: None)
+        return ensureDeferred(
+            wait_until(condition, what, WAIT, details=self._last_events)
+        )
+
+    def _last_events(self) -> str:
+        return "last events: {}; stderr: {}".format(
+            self.events[-10:], self.stderr.decode("utf-8", "replace")
+        )
 
 
 class SnorkyJSTests(TestCase):
@@ -392,13 +388,16 @@ class SnorkyJSTests(TestCase):
             # A batch every 3 ms keeps publishing through each reconnection.
             yield deferLater(reactor, 0.003, lambda: None)
         total = batches * size
+        # A sentinel published last arrives last: once it is in, any
+        # duplicate of an earlier delta would be in too.
+        self.publish({"type": "insert", "model": "Player", "data": {"id": "sentinel"}})
         yield client.wait_until(
-            lambda: len(client.named("delta")) >= total, "{} deltas".format(total)
+            lambda: any(d["delta"]["data"]["id"] == "sentinel" for d in client.named("delta")),
+            "the sentinel after {} deltas".format(total),
         )
-        # Give a duplicate, if any, the time to show up.
-        yield deferLater(reactor, 0.1, lambda: None)
         self.assertEqual(
-            [d["delta"]["data"]["id"] for d in client.named("delta")], list(range(total))
+            [d["delta"]["data"]["id"] for d in client.named("delta")],
+            list(range(total)) + ["sentinel"],
         )
         self.assertEqual(len(client.named("reconnected")), 2)
         self.assertEqual(client.named("expired"), [])

@@ -8,7 +8,6 @@ from typing import Any, List, Tuple
 from twisted.internet import reactor
 from twisted.internet.defer import ensureDeferred
 from twisted.internet.endpoints import TCP4ServerEndpoint
-from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
 from snorky import ServiceRegistry
@@ -17,6 +16,7 @@ from snorky.services.cursors import CursorsService
 from snorky.services.identity import IdentityService
 from snorky.services.messaging import MessagingService
 from snorky.transports.websocket import SnorkyWebSocketFactory, WebSocketOptions
+from test.helpers import wait_until
 from test.wsclient import WSTestClient, connect
 
 ALICE = {"id": 1, "name": "alice"}
@@ -92,13 +92,6 @@ class ChatIntegrationTests(TestCase):
             client.close()
         return client.closed
 
-    async def wait_for(self, condition: Any, what: str) -> None:
-        for _ in range(500):
-            if condition():
-                return
-            await deferLater(reactor, 0.01)
-        self.fail("timed out waiting for " + what)
-
     def test_session(self) -> None:
         """
         Presence is sent once per identity, read reaches only the same
@@ -172,13 +165,13 @@ class ChatIntegrationTests(TestCase):
 
         # One of alice's connections closing is no news to anyone.
         await alice1.close()
-        await self.wait_for(lambda: len(self.chat.memberships) == 1, "alice1 gone")
+        await wait_until(lambda: len(self.chat.memberships) == 1, "alice1 gone")
         reply, echoed = await self.call(alice2, "chat", "send", channel="room", body="bye")
         self.assertEqual([m["type"] for m in echoed], ["message"])
         self.assertEqual(list(alice2.messages.pending), [])
 
         await alice2.close()
-        await self.wait_for(lambda: not any(self._identities_held()), "alice2 gone")
+        await wait_until(lambda: not any(self._identities_held()), "alice2 gone")
         self.assertEqual(self.chat.channels, {})
         self.assertEqual(self.messaging.participants, {})
         self.assertEqual(self.cursors.clients_by_document, {})

@@ -10,12 +10,11 @@ from typing import Any
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.protocol import ProcessProtocol
-from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 from examples.chat.server import ChatExample
-from test.test_twistd import KEY, free_port, run_twistd, wait_listening
+from test.helpers import KEY, free_port, run_twistd, wait_listening, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -84,10 +83,7 @@ class ChatExampleBrowserTests(TestCase):
         await self.drive_browser(example.page_url)
         assert example.registries is not None
         chat: Any = example.registries["frontend"].services["chat"]
-        for _ in range(500):
-            if not chat.memberships:
-                break
-            await deferLater(reactor, 0.01)
+        await wait_until(lambda: not chat.memberships, "the browser to leave")
         self.assertEqual((chat.memberships, chat.channels), ({}, {}))
 
     def test_with_twistd_default_app(self) -> None:

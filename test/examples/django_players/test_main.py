@@ -22,7 +22,7 @@ from twisted.web.client import Agent, HTTPConnectionPool
 from treq.client import HTTPClient
 
 from test import wsclient
-from test.examples.players.test_server import BROWSER_TIMEOUT, DRIVER, _Browser
+from test.helpers import PLAYERS_BROWSER_TIMEOUT, PLAYERS_DRIVER, PlayersBrowser
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -194,9 +194,9 @@ class DjangoPlayersExampleTests(TestCase):
 
         node = shutil.which("node")
         self.assertIsNotNone(node, "node is needed for this test")
-        browser = _Browser(restart)
-        process = reactor.spawnProcess(browser, node, [node, DRIVER, url], env=os.environ.copy())
+        browser = PlayersBrowser(restart)
+        process = reactor.spawnProcess(browser, node, [node, PLAYERS_DRIVER, url], env=os.environ.copy())
         self.addCleanup(lambda: process.pid is None or process.signalProcess("KILL"))
-        code = await browser.ended.addTimeout(BROWSER_TIMEOUT, reactor)
+        code = await browser.ended.addTimeout(PLAYERS_BROWSER_TIMEOUT, reactor)
         report = b"".join(browser.output).decode("utf-8", "replace")
         self.assertTrue(code == 0 and "ok " in report, report)

@@ -6,56 +6,19 @@ loopback ports, used over HTTP and from headless Chromium.
 import json
 import os
 import shutil
-from typing import Any, List
+from typing import Any
 from urllib.parse import urlsplit
 
 import treq
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred, ensureDeferred
-from twisted.internet.protocol import ProcessProtocol
-from twisted.python.failure import Failure
+from twisted.internet.defer import ensureDeferred
 from twisted.trial.unittest import TestCase
 from twisted.web.client import Agent, HTTPConnectionPool
 from treq.client import HTTPClient
 
 from examples.players.server import PlayersExample
 from examples.players.store import PlayerStore
-
-DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser.js")
-#: Seconds the browser run may take before it is killed.
-BROWSER_TIMEOUT = 90.0
-
-
-class _Browser(ProcessProtocol):
-    """
-    Runs browser.js: restarts the example when asked, collects the output;
-    :attr:`ended` fires with the exit code.
-    """
-
-    def __init__(self, restart: Any) -> None:
-        self.restart = restart
-        self.output: List[bytes] = []
-        self.ended: Deferred = Deferred()
-        self._buffer = b""
-
-    def outReceived(self, data: bytes) -> None:
-        self.output.append(data)
-        self._buffer += data
-        *lines, self._buffer = self._buffer.split(b"\n")
-        for line in lines:
-            if line == b"RESTART":
-                ensureDeferred(self.restart()).addCallbacks(
-                    lambda _: self.transport.write(b"RESTARTED\n"),
-                    lambda f: self.transport.write(
-                        "failed: {}\n".format(f.getErrorMessage()).encode("utf-8")
-                    ),
-                )
-
-    def errReceived(self, data: bytes) -> None:
-        self.output.append(data)
-
-    def processEnded(self, reason: Failure) -> None:
-        self.ended.callback(reason.value.exitCode)
+from test.helpers import PLAYERS_BROWSER_TIMEOUT, PLAYERS_DRIVER, PlayersBrowser
 
 
 class PlayersExampleTests(TestCase):
@@ -169,11 +132,11 @@ class PlayersExampleTests(TestCase):
 
         node = shutil.which("node")
         self.assertIsNotNone(node, "node is needed for this test")
-        browser = _Browser(restart)
+        browser = PlayersBrowser(restart)
         process = reactor.spawnProcess(
-            browser, node, [node, DRIVER, example.page_url + page], env=os.environ.copy()
+            browser, node, [node, PLAYERS_DRIVER, example.page_url + page], env=os.environ.copy()
         )
-        killer = reactor.callLater(BROWSER_TIMEOUT, process.signalProcess, "KILL")
+        killer = reactor.callLater(PLAYERS_BROWSER_TIMEOUT, process.signalProcess, "KILL")
         code = await browser.ended
         if killer.active():
             killer.cancel()

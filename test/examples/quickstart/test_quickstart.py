@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 from snorky.backend import SnorkyBackend
-from test.test_twistd import free_port, wait_listening
+from test.helpers import free_port, wait_listening
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))

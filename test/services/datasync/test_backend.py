@@ -1,14 +1,13 @@
 """Tests for snorky.services.datasync.backend."""
 
 import json
+
 from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
 from snorky.envelopes import MAX_DEPTH
-from test.helpers import nested
-
 from snorky.services.datasync import DataSyncBackend, DataSyncService
-from test.services.datasync.test_service import Harness, insert
+from test.helpers import Harness, insert, nested
 
 
 class AuthorizeTests(TestCase):

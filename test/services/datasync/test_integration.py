@@ -15,14 +15,14 @@ from snorky.registry import ServiceRegistry
 from snorky.services.datasync import DataSyncBackend, DataSyncService
 from snorky.transports.http import BackendOptions, backend_resource
 from snorky.transports.websocket import SnorkyWebSocketFactory, websocket_resource
-from test.backend.integration import wait_until
-from test.services.datasync.test_service import (
+from test.helpers import (
     AllPlayers,
     PlayerById,
     Players,
     delete,
     insert,
     update,
+    wait_until,
 )
 from test.wsclient import connect
 

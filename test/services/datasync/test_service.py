@@ -6,8 +6,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
-from snorky.registry import ServiceRegistry
-from snorky.services.datasync import DataSyncBackend, DataSyncService
+from snorky.services.datasync import DataSyncService
 from snorky.services.datasync.dealers import (
     BroadcastDealer,
     Dealer,
@@ -16,149 +15,17 @@ from snorky.services.datasync.dealers import (
 )
 from snorky.services.datasync.deltas import InsertionDelta
 from snorky.services.datasync.subscriptions import State
-from test.helpers import RecordingClient
-
-
-class AllPlayers(BroadcastDealer):
-    model = "Player"
-
-
-class PlayerById(SimpleDealer):
-    model = "Player"
-    key = "id"
-
-
-class Players(FilterDealer):
-    model = "Player"
-
-
-class AllTeams(BroadcastDealer):
-    model = "Team"
-
-
-def insert(data, model="Player"):
-    return {"type": "insert", "model": model, "data": data}
-
-
-def delete(data, model="Player"):
-    return {"type": "delete", "model": model, "data": data}
-
-
-def update(old, new, model="Player"):
-    return {"type": "update", "model": model, "oldData": old, "newData": new}
-
-
-class Harness:
-    """
-    A frontend and a backend registry holding DataSync, a backend client
-    (the application) and helpers to drive them by RPC, on a Clock.
-    """
-
-    def __init__(self, dealers=(AllPlayers, PlayerById, Players, AllTeams),
-                 timeout_interval=120, **options):
-        self.clock = Clock()
-        self.frontend = DataSyncService(
-            "datasync", dealers, reactor=self.clock, **options
-        )
-        self.backend = DataSyncBackend(
-            "datasync_backend", self.frontend, timeout_interval=timeout_interval
-        )
-        self.front = ServiceRegistry([self.frontend], clock=self.clock)
-        self.back = ServiceRegistry([self.backend], clock=self.clock)
-        self.app = RecordingClient()
-        self.back.client_connected(self.app)
-        self._call_id = 0
-
-    def browser(self):
-        """
-        A new connected browser.
-        """
-        client = RecordingClient()
-        self.front.client_connected(client)
-        return client
-
-    def disconnect(self, client):
-        self.front.client_disconnected(client)
-
-    def call(self, registry, client, service, command, **params):
-        """
-        Call *command* and return its response or error message; other
-        messages sent meanwhile stay in ``client.sent``.
-        """
-        self._call_id += 1
-        frame = {"command": command, "params": params, "callId": self._call_id}
-        registry.process_frame(
-            client, json.dumps({"service": service, "message": frame})
-        )
-        for index, envelope in enumerate(client.sent):
-            message = envelope["message"]
-            if message.get("callId") == self._call_id:
-                del client.sent[index]
-                return message
-        raise AssertionError("no answer to {}".format(command))
-
-    def backend_call(self, command, **params):
-        return self.call(self.back, self.app, "datasync_backend", command, **params)
-
-    def authorize(self, *items):
-        """
-        Authorize ``(dealer, query)`` pairs and return the token.
-        """
-        answer = self.backend_call(
-            "authorizeSubscription",
-            items=[{"dealer": dealer, "query": query} for dealer, query in items],
-        )
-        assert answer["type"] == "response", answer
-        return answer["data"]
-
-    def publish(self, *deltas):
-        answer = self.backend_call("publishDeltas", deltas=list(deltas))
-        assert answer == {"type": "response", "callId": self._call_id, "data": None}
-        return answer
-
-    def acquire(self, client, token, **params):
-        return self.call(
-            self.front, client, "datasync", "acquireSubscription", token=token, **params
-        )
-
-    def cancel(self, client, token):
-        return self.call(self.front, client, "datasync", "cancelSubscription", token=token)
-
-    def subscribe(self, client, *items):
-        """
-        Authorize and acquire; return the token.
-        """
-        token = self.authorize(*items)
-        assert self.acquire(client, token)["type"] == "response"
-        return token
-
-    @staticmethod
-    def deltas(client):
-        """
-        The deltas received by *client* so far, which are then forgotten.
-        """
-        received = [e["message"] for e in client.sent]
-        client.sent.clear()
-        assert all(m["type"] == "delta" for m in received), received
-        return [m["delta"] for m in received]
-
-    def assert_empty(self, case):
-        """
-        Check that no table of the service or of its dealers holds anything
-        and no timer is pending.
-        """
-        case.assertEqual(self.frontend.subscriptions, {})
-        case.assertEqual(self.frontend.subscriptions_by_client, {})
-        for dealer in self.frontend.dealers.values():
-            case.assertEqual(dealer.item_count(), 0, dealer)
-        for dealer in self.frontend.dealers.values():
-            if isinstance(dealer, BroadcastDealer):
-                case.assertEqual(dealer.items, set())
-            if isinstance(dealer, SimpleDealer):
-                case.assertEqual(dealer.items_by_key, {})
-            if isinstance(dealer, FilterDealer):
-                case.assertEqual((dealer.fields, dealer.unindexed), ({}, {}))
-        case.assertEqual(self.clock.getDelayedCalls(), [])
+from test.helpers import (
+    AllPlayers,
+    AllTeams,
+    Harness,
+    PlayerById,
+    Players,
+    RecordingClient,
+    delete,
+    insert,
+    update,
+)
 
 
 class DealerRegistrationTests(TestCase):

@@ -9,7 +9,7 @@ import os
 import shutil
 from typing import Any, Dict, List, Sequence
 
-from twisted.internet import defer, task
+from twisted.internet import defer
 from twisted.internet.protocol import ProcessProtocol
 from twisted.protocols.policies import WrappingFactory
 from twisted.web.resource import Resource
@@ -22,6 +22,7 @@ from snorky.services.base import RPCService, Service, rpc_command
 from snorky.services.pubsub import PubSubService
 from snorky.transports.sockjs import SockJSOptions, SockJSResource, sockjs_resource
 from snorky.transports.sockjs.testserver import EchoHandler
+from test.helpers import wait_until
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 NODE_DIR = os.path.join(_HERE, "node")
@@ -105,15 +106,14 @@ class LoopbackSite:
         yield wait_for(self.reactor, lambda: not self.factory.protocols)
 
 
-@defer.inlineCallbacks
 def wait_for(reactor: Any, condition: Any, seconds: float = 5.0) -> Any:
     """
-    Wait until *condition()* is true, for at most *seconds*.
+    A Deferred that fires when *condition()* is true, or fails after
+    *seconds* (:func:`test.helpers.wait_until` on *reactor*).
     """
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        yield task.deferLater(reactor, 0.02, lambda: None)
+    return defer.ensureDeferred(
+        wait_until(condition, "a condition", seconds, 0.02, clock=reactor)
+    )
 
 
 class SockJSTestSite(LoopbackSite):
