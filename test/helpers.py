@@ -184,7 +184,7 @@ def free_port() -> int:
 class ProcessOutput(ProcessProtocol):
     """
     Collects a process's output in :attr:`output`; :attr:`ended` fires
-    with its exit code, or the signal that ended it.
+    with its exit code, or the signal that ended it if it has none.
     """
 
     def __init__(self) -> None:
@@ -199,7 +199,8 @@ class ProcessOutput(ProcessProtocol):
     def processEnded(self, reason: Failure) -> None:
         # twistd ends itself with the signal that stopped it, so a clean
         # stop on SIGTERM has no exit code but the signal.
-        self.ended.callback(reason.value.exitCode or reason.value.signal)
+        code = reason.value.exitCode
+        self.ended.callback(reason.value.signal if code is None else code)
 
 
 def run_twistd(args: List[str], cwd: str = ROOT, pythonpath: bool = True) -> ProcessOutput:

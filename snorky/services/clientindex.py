@@ -59,10 +59,7 @@ class ClientIndex(Generic[K, V]):
         value = keys.pop(key)
         if not keys:
             del self.keys_by_client[client]
-        clients = self.clients_by_key[key]
-        clients.discard(client)
-        if not clients:
-            del self.clients_by_key[key]
+        self._unlist(client, key)
         return value
 
     def remove_client(self, client: Client) -> Dict[K, V]:
@@ -73,11 +70,14 @@ class ClientIndex(Generic[K, V]):
         """
         keys = self.keys_by_client.pop(client, {})
         for key in keys:
-            clients = self.clients_by_key[key]
-            clients.discard(client)
-            if not clients:
-                del self.clients_by_key[key]
+            self._unlist(client, key)
         return keys
+
+    def _unlist(self, client: Client, key: K) -> None:
+        clients = self.clients_by_key[key]
+        clients.discard(client)
+        if not clients:
+            del self.clients_by_key[key]
 
     def keys_of(self, client: Client) -> Dict[K, V]:
         """

@@ -21,11 +21,11 @@ from twisted.trial.unittest import TestCase
 from snorky import ServiceRegistry
 from snorky.services.base import Request, RPCError, RPCService, rpc_asynchronous, rpc_command
 from snorky.services.datasync import DataSyncService
-from snorky.services.datasync.dealers import BroadcastDealer, SimpleDealer
+from snorky.services.datasync.dealers import SimpleDealer
 from snorky.services.datasync.deltas import parse_deltas
 from snorky.services.pubsub import PubSubService
 from snorky.server import ServerOptions, SnorkySite
-from test.helpers import wait_until
+from test.helpers import AllPlayers, wait_until
 
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "driver.js")
 
@@ -53,10 +53,6 @@ class CalcService(RPCService):
     @rpc_asynchronous
     def wait(self, req: Request) -> None:
         self.waiting.append(req)
-
-
-class AllPlayers(BroadcastDealer):
-    model = "Player"
 
 
 class PlayersByColor(SimpleDealer):

@@ -9,37 +9,23 @@ from typing import Any
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, ensureDeferred
-from twisted.internet.protocol import ProcessProtocol
-from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 from examples.chat.server import ChatExample
-from test.helpers import KEY, free_port, run_twistd, wait_listening, wait_until
+from test.helpers import (
+    KEY,
+    ProcessOutput,
+    free_port,
+    run_twistd,
+    wait_listening,
+    wait_until,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser.js")
 #: Seconds the browser run may take before it is killed.
 BROWSER_TIMEOUT = 60.0
-
-
-class _Exit(ProcessProtocol):
-    """
-    Collects a process's output; :attr:`ended` fires with its exit code
-    (``None`` if a signal ended it).
-    """
-
-    def __init__(self) -> None:
-        self.output = b""
-        self.ended: Deferred = Deferred()
-
-    def outReceived(self, data: bytes) -> None:
-        self.output += data
-
-    errReceived = outReceived
-
-    def processEnded(self, reason: Failure) -> None:
-        self.ended.callback(reason.value.exitCode)
 
 
 class ChatExampleBrowserTests(TestCase):
@@ -53,7 +39,7 @@ class ChatExampleBrowserTests(TestCase):
         """
         node = shutil.which("node")
         self.assertIsNotNone(node, "node is needed to drive the browser")
-        output = _Exit()
+        output = ProcessOutput()
         process = reactor.spawnProcess(
             output, node, [node, DRIVER, page_url], env=dict(os.environ), path=ROOT
         )

@@ -892,6 +892,29 @@ class TakeoverUnderLoadTests(TestCase):
             h.clock.advance(1 / self.rate)
         return first_id + count
 
+    @staticmethod
+    def reacquire(h, browser, token, after):
+        """
+        Have *browser* re-acquire *token* with *after*; the answer comes
+        once the holder is dealt with.
+        """
+        frame = {"command": "acquireSubscription",
+                 "params": {"token": token, "after": after}, "callId": 9}
+        h.front.process_frame(browser, json.dumps({"service": "datasync", "message": frame}))
+
+    def probing(self, **options):
+        """
+        A harness whose subscription is held by a ProbedClient and that a
+        new browser is re-acquiring: ``(harness, holder, browser, token)``.
+        """
+        h = Harness(**options)
+        holder = ProbedClient()
+        h.front.client_connected(holder)
+        token = h.subscribe(holder, ("AllPlayers", None))
+        browser = h.browser()
+        self.reacquire(h, browser, token, 0)
+        return h, holder, browser, token
+
     def test_resume_through_dead_holder(self):
         """
         A holder dies after 1 s, the browser reconnects 1.5 s later and
@@ -910,9 +933,7 @@ class TakeoverUnderLoadTests(TestCase):
         seen = holder.sent[-1]["message"]["seq"]
         next_id = self.publish_for(h, 1.5, next_id)
         browser = h.browser()
-        frame = {"command": "acquireSubscription",
-                 "params": {"token": token, "after": seen}, "callId": 9}
-        h.front.process_frame(browser, json.dumps({"service": "datasync", "message": frame}))
+        self.reacquire(h, browser, token, seen)
         self.assertEqual(browser.sent, [])
         next_id = self.publish_for(h, 5, next_id)
         h.clock.advance(0.001)  # past the probe's 5 s, whatever the rounding
@@ -933,14 +954,7 @@ class TakeoverUnderLoadTests(TestCase):
         newcomer is refused, and the log kept during the probe is trimmed
         back to max_replay.
         """
-        h = Harness(max_replay=100)
-        holder = ProbedClient()
-        h.front.client_connected(holder)
-        token = h.subscribe(holder, ("AllPlayers", None))
-        browser = h.browser()
-        frame = {"command": "acquireSubscription",
-                 "params": {"token": token, "after": 0}, "callId": 9}
-        h.front.process_frame(browser, json.dumps({"service": "datasync", "message": frame}))
+        h, holder, browser, token = self.probing(max_replay=100)
         self.publish_for(h, 1, 0)
         subscription = h.frontend.find_subscription(token)
         self.assertEqual(subscription.logged, 500)
@@ -953,14 +967,7 @@ class TakeoverUnderLoadTests(TestCase):
         A probe that fails answers Internal error to the newcomer and leaves
         the log bounded again.
         """
-        h = Harness(max_replay=10)
-        holder = ProbedClient()
-        h.front.client_connected(holder)
-        token = h.subscribe(holder, ("AllPlayers", None))
-        browser = h.browser()
-        frame = {"command": "acquireSubscription",
-                 "params": {"token": token, "after": 0}, "callId": 9}
-        h.front.process_frame(browser, json.dumps({"service": "datasync", "message": frame}))
+        h, holder, browser, token = self.probing(max_replay=10)
         self.publish_for(h, 0.1, 0)
         holder.probes[0][1].errback(ZeroDivisionError())
         self.assertEqual(browser.pop()["message"]["message"], "Internal error")
