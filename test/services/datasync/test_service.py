@@ -13,7 +13,8 @@ from snorky.services.datasync.dealers import (
     FilterDealer,
     SimpleDealer,
 )
-from snorky.services.datasync.deltas import InsertionDelta
+from snorky.services.datasync.deltas import DeletionDelta, InsertionDelta, UpdateDelta
+from snorky.services.datasync.service import delta_message
 from snorky.services.datasync.subscriptions import State
 from test.helpers import (
     AllPlayers,
@@ -555,6 +556,36 @@ class SeqTests(TestCase):
         self.assertEqual(len(seqs), 3)
         self.assertEqual(self.seqs(two), seqs)
         self.assertEqual(self.seqs(keyed), [seqs[1]])
+
+    def test_message_bytes(self):
+        """
+        The bytes a delta message goes out as are exactly the encoded
+        envelope of :func:`delta_message`, for every kind of delta an
+        update becomes and for text that is not ASCII.
+        """
+        raw = []
+
+        class RawClient(RecordingClient):
+            def prepare(self, data):
+                raw.append(data)
+                return data
+
+        h = Harness()
+        browser = RawClient()
+        h.front.client_connected(browser)
+        h.subscribe(browser, ("Players", ["==", "color", "red"]))
+        red, blue = {"id": 1, "color": "red", "name": "Zoë ✓"}, {"id": 1, "color": "blue"}
+        h.publish(insert(red), update(red, red), update(red, blue), update(blue, red))
+        expected = [
+            (InsertionDelta("Player", red), 1),
+            (UpdateDelta("Player", red, red), 2),
+            (DeletionDelta("Player", red), 3),
+            (InsertionDelta("Player", red), 4),
+        ]
+        deltas = [data for data in raw if b'"type":"delta"' in data]
+        self.assertEqual(deltas, [
+            h.frontend.encode_message(delta_message(delta, seq)) for delta, seq in expected
+        ])
 
     def test_seq_across_batches(self):
         """Seqs keep increasing across batches and unmatched deltas take none."""
