@@ -118,7 +118,7 @@ class Subscription:
         "_buffer",
         "_buffer_bytes",
         "_log",
-        "_log_bytes",
+        "_room",
         "_max_replay",
         "_max_replay_bytes",
         "_pins",
@@ -144,8 +144,10 @@ class Subscription:
         self._evicted: Optional[bytes] = None
         self._buffer: List[bytes] = []
         self._buffer_bytes = 0
-        self._log: Deque[bytes] = deque()
-        self._log_bytes = 0
+        # Evicting for the count is left to the deque, in C; only the byte
+        # bound costs Python, as the bytes left (_room) of the budget.
+        self._log: Deque[bytes] = deque(maxlen=max_replay)
+        self._room = max_replay_bytes
         self._max_replay = max_replay
         self._max_replay_bytes = max_replay_bytes
         self._pins = 0
@@ -176,7 +178,7 @@ class Subscription:
         """
         How many bytes of messages the replay log holds.
         """
-        return self._log_bytes
+        return self._max_replay_bytes - self._room
 
     @property
     def evicted(self) -> Optional[int]:
@@ -193,9 +195,19 @@ class Subscription:
         while the log holds too many messages (unless pinned) or bytes.
         """
         log = self._log
+        size = len(message)
+        if len(log) == log.maxlen:
+            # Full: appending drops the oldest, or, with no log at all,
+            # the message itself is as good as evicted.
+            if not log:
+                self._evicted = message
+                return
+            first = log[0]
+            self._evicted = first
+            size -= len(first)
         log.append(message)
-        self._log_bytes += len(message)
-        if len(log) > self._max_replay or self._log_bytes > self._max_replay_bytes:
+        self._room -= size
+        if self._room < 0:
             self._evict()
 
     def pin_log(self) -> None:
@@ -206,6 +218,8 @@ class Subscription:
         does not eat into what it can be caught up from.
         """
         self._pins += 1
+        if self._pins == 1:
+            self._log = deque(self._log)
 
     def unpin_log(self) -> None:
         """
@@ -214,17 +228,19 @@ class Subscription:
         """
         self._pins -= 1
         if not self._pins:
-            self._evict()
+            log = self._log
+            while len(log) > self._max_replay:
+                self._evicted = log.popleft()
+                self._room += len(self._evicted)
+            self._log = deque(log, maxlen=self._max_replay)
 
     def _evict(self) -> None:
+        # Over the byte bound; a message too large for the log at all is
+        # evicted at once, with every older one.
         log = self._log
-        while log and (
-            (len(log) > self._max_replay and not self._pins)
-            or self._log_bytes > self._max_replay_bytes
-        ):
-            # A message too large for the log at all is evicted at once.
+        while self._room < 0:
             self._evicted = log.popleft()
-            self._log_bytes -= len(self._evicted)
+            self._room += len(self._evicted)
 
     def buffer(
         self, message: bytes, limit: int, limit_bytes: Optional[int] = None
@@ -269,7 +285,7 @@ class Subscription:
         self._buffer = []
         self._buffer_bytes = 0
         self._log.clear()
-        self._log_bytes = 0
+        self._room = self._max_replay_bytes
 
     def can_replay(self, after: int) -> bool:
         """
