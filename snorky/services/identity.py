@@ -36,6 +36,9 @@ class IdentityService(RPCService):
     :param clock: an ``IReactorTime``; the global reactor when ``None``.
     """
 
+    #: Longest token text that is even looked up.
+    max_token_length = 256
+
     def __init__(
         self,
         name: str,
@@ -47,7 +50,9 @@ class IdentityService(RPCService):
         self.clock: IReactorTime = default_reactor(clock)
         self.lifetime = lifetime
         self.max_pending = max_pending
-        self._tokens: TokenTable[Tuple[Any, IDelayedCall]] = TokenTable()
+        self._tokens: TokenTable[Tuple[Any, IDelayedCall]] = TokenTable(
+            self.max_token_length
+        )
         #: Token digest to (identity, expiry call), for unused tokens.
         self.pending = self._tokens.by_digest
 

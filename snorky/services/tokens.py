@@ -34,17 +34,17 @@ class TokenTable(Generic[V]):
     """
     Values by the secret token that stands for each.
 
+    :param max_token_length: the longest text that is even looked up;
+        longer ones find nothing at once.
     :ivar by_digest: the values by the SHA-256 digest of their token; read
         it to count or list them, never to look one up.
     """
 
-    __slots__ = ("by_digest",)
+    __slots__ = ("by_digest", "max_token_length")
 
-    #: Longest token text that is even looked up.
-    max_token_length = 256
-
-    def __init__(self) -> None:
+    def __init__(self, max_token_length: int = 256) -> None:
         self.by_digest: Dict[bytes, V] = {}
+        self.max_token_length = max_token_length
 
     def add(self, value: V) -> str:
         """

@@ -48,6 +48,13 @@ class TokenTableTests(TestCase):
         self.assertNotIn(token, repr(self.table.by_digest))
         self.assertNotIn(token.encode(), b"".join(self.table.by_digest))
 
+    def test_max_token_length(self) -> None:
+        """Texts longer than max_token_length are not even looked up."""
+        table: TokenTable[str] = TokenTable(max_token_length=10)
+        token = table.add("alice")
+        self.assertIsNone(table.get(token))
+        self.assertEqual(TokenTable().max_token_length, 256)
+
     def test_wrong_tokens(self) -> None:
         """
         Near misses, prefixes, non-strings, lone surrogates and overlong
