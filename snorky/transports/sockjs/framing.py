@@ -40,6 +40,9 @@ _ESCAPED = re.compile(
     "[\x00-\x1f\u200c-\u200f\u2028-\u202f\u2060-\u206f\ud800-\udfff\ufff0-\uffff]"
 )
 _ESCAPED_IN_SCRIPT = re.compile("[<\u2028\u2029]")
+# What decodeURI in sockjs-client's eventsource would decode, and what
+# would end a server-sent event.
+_EVENT_ESCAPED = re.compile("[%\r\n\x00]")
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -122,12 +125,24 @@ def line_frame(frame: str) -> bytes:
     return (frame + "\n").encode("utf-8")
 
 
+def _percent_escape(match: "re.Match[str]") -> str:
+    return "%{:02X}".format(ord(match.group()))
+
+
 def event_frame(frame: str) -> bytes:
     """
-    A frame of ``eventsource``: one server-sent event.
+    A frame of ``eventsource``: one server-sent event, %-escaped.
+
+    sockjs-client passes every event through ``decodeURI``, which turns
+    ``%41`` into ``A``, ``%00`` into a NUL (the frame is then dropped as
+    bad JSON, with every message batched in it) and throws on a lone
+    ``%``. So ``%`` is written ``%25``, and CR, LF and NUL, which would
+    end or break an event, as ``%0D``, ``%0A`` and ``%00`` (JSON
+    escaping already keeps them out of frames; this holds without it).
     """
-    # Frames are JSON-escaped, so they hold no line breaks.
-    return ("data: " + frame + "\r\n\r\n").encode("utf-8")
+    return ("data: " + _EVENT_ESCAPED.sub(_percent_escape, frame) + "\r\n\r\n").encode(
+        "utf-8"
+    )
 
 
 def script_frame(frame: str) -> bytes:

@@ -8,7 +8,7 @@ the iframe page are exercised too.
 from twisted.internet import defer, reactor
 from twisted.trial.unittest import TestCase
 
-from test.transports.sockjs.integration import ECHOED, SockJSTestSite, run_script
+from test.transports.sockjs.integration import SockJSTestSite, passed, run_script
 
 
 class BrowserClientTests(TestCase):
@@ -31,10 +31,7 @@ class BrowserClientTests(TestCase):
         [result] = yield run_script(
             reactor, "run_browser.js", [page, self.base, transport], timeout=90
         )
-        self.assertEqual(
-            result,
-            {"transport": transport, "echoed": ECHOED, "snorky": True, "error": None},
-        )
+        self.assertEqual(result, passed(transport))
         yield self.site.wait_disconnects(1)
         recorder = self.site.recorder
         self.assertEqual(len(recorder.connected), 1)
@@ -106,8 +103,7 @@ class BrowserOriginTests(TestCase):
         results = yield self.scenario(["http://localhost:*"], *transports)
         self.assertEqual(
             results,
-            [{"transport": t, "echoed": ECHOED, "snorky": True, "error": None}
-             for t in transports],
+            [passed(t) for t in transports],
         )
 
     @defer.inlineCallbacks
