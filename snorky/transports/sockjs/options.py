@@ -47,8 +47,9 @@ class SockJSOptions:
         ``https://app.example.com`` also its default port,
         ``*.example.com`` http and https). A WebSocket handshake from
         another origin is refused; an HTTP request gets ``403``. Clients
-        that send no ``Origin`` are always admitted, and so are HTTP
-        requests from the resource's own origin (the iframe transports).
+        that send no ``Origin`` are always admitted. The server's own
+        origin is not admitted unless listed (DNS rebinding); the iframe
+        transports need it listed.
     """
 
     heartbeat_delay: float = 25.0

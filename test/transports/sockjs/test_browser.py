@@ -96,15 +96,28 @@ class BrowserOriginTests(TestCase):
     def test_listed_page(self):
         """
         A page from a listed origin carries the scenario over a direct
-        transport and over an iframe one, whose requests come from the
-        endpoint's own, unlisted, origin.
+        transport, and over an iframe one when Snorky's own origin, where
+        the iframe's requests come from, is listed too.
         """
         transports = ["xhr-polling", "iframe-xhr-polling"]
-        results = yield self.scenario(["http://localhost:*"], *transports)
-        self.assertEqual(
-            results,
-            [passed(t) for t in transports],
+        results = yield self.scenario(
+            ["http://localhost:*", "http://127.0.0.1:*"], *transports
         )
+        self.assertEqual(results, [passed(t) for t in transports])
+
+    @defer.inlineCallbacks
+    def test_own_origin_not_listed(self):
+        """
+        With only the page's origin listed, a direct transport works but
+        an iframe one cannot connect: Snorky's own origin is not admitted
+        unless listed.
+        """
+        results = yield self.scenario(
+            ["http://localhost:*"], "xhr-polling", "iframe-xhr-polling"
+        )
+        self.assertEqual(results[0], passed("xhr-polling"))
+        self.assertEqual((results[1]["echoed"], results[1]["snorky"]), (0, False))
+        self.assertIsNotNone(results[1]["error"])
 
     @defer.inlineCallbacks
     def test_unlisted_page(self):
