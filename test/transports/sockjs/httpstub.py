@@ -119,7 +119,7 @@ class Connection:
 
 class SiteStub:
     """
-    A site with one SockJS endpoint at ``/s`` running on a ``Clock``.
+    A site with one SockJS resource at ``/s`` running on a ``Clock``.
     """
 
     def __init__(

@@ -1,6 +1,6 @@
 """
 The real sockjs-client in headless Chromium against Snorky's SockJS
-endpoints, over the browser-only transports. The page comes from
+resources, over the browser-only transports. The page comes from
 ``localhost`` and talks to ``127.0.0.1``: another origin, so CORS and
 the iframe page are exercised too.
 """
@@ -71,7 +71,7 @@ class BrowserClientTests(TestCase):
 
 class BrowserOriginTests(TestCase):
     """
-    sockjs-client in a Chromium page from ``localhost`` against endpoints
+    sockjs-client in a Chromium page from ``localhost`` against SockJS resources
     on ``127.0.0.1`` that limit ``allowed_origins``.
     """
 

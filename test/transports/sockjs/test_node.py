@@ -1,5 +1,5 @@
 """
-The real sockjs-client in Node against Snorky's SockJS endpoints, over
+The real sockjs-client in Node against Snorky's SockJS resources, over
 each transport it offers in Node.
 """
 

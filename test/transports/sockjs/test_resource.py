@@ -25,7 +25,7 @@ class RoutingTests(TestCase):
 
     def test_greeting(self):
         """
-        The endpoint's root, with or without a slash, greets in plain text.
+        The resource's root, with or without a slash, greets in plain text.
         """
         for path in [b"", b"/"]:
             response = self.stub.request(b"GET", path)
@@ -109,7 +109,7 @@ class OriginTests(TestCase):
         self, method: str, path: str, origin: Optional[str] = None, body: bytes = b""
     ) -> Tuple[int, Dict[str, str], bytes]:
         """
-        Send one request to the endpoint; return its status, its headers
+        Send one request to the resource; return its status, its headers
         (lower-case names, first values) and its body.
         """
         headers: Dict[str, Any] = {"Origin": origin} if origin else {}

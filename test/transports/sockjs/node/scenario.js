@@ -1,7 +1,7 @@
 /*
  * The SockJS client scenario shared by the Node and Chromium tests: echo
- * awkward payloads through a raw echo endpoint, then make a Snorky RPC
- * call and receive a PubSub notification through a Snorky endpoint.
+ * awkward payloads through a raw echo resource, then make a Snorky RPC
+ * call and receive a PubSub notification through a Snorky resource.
  * Loaded with require() in Node and with a <script> tag in the browser
  * (as window.sockjsScenario).
  */
@@ -23,7 +23,7 @@
    */
   var PERCENT = ["%", "%00", "%%", "100%", "%E2%80%A8", "%41", "%25", "50% off"];
 
-  /** The messages sent to the echo endpoint, in order. */
+  /** The messages sent to the echo resource, in order. */
   function payloads() {
     var big = new Array(100 * 1024 + 1).join("x");
     var list = [
@@ -137,7 +137,7 @@
   }
 
   /*
-   * Ask the batch endpoint to send back a list in one go: the first
+   * Ask the batch resource to send back a list in one go: the first
    * message ends the waiting response, the others travel batched in one
    * frame. Resolve with the number of messages received intact.
    */
