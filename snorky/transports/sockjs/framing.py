@@ -40,9 +40,6 @@ _ESCAPED = re.compile(
     "[\x00-\x1f\u200c-\u200f\u2028-\u202f\u2060-\u206f\ud800-\udfff\ufff0-\uffff]"
 )
 _ESCAPED_IN_SCRIPT = re.compile("[<\u2028\u2029]")
-# What decodeURI in sockjs-client's eventsource would decode, and what
-# would end a server-sent event.
-_EVENT_ESCAPED = re.compile("[%\r\n\x00]")
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -125,10 +122,6 @@ def line_frame(frame: str) -> bytes:
     return (frame + "\n").encode("utf-8")
 
 
-def _percent_escape(match: "re.Match[str]") -> str:
-    return "%{:02X}".format(ord(match.group()))
-
-
 def event_frame(frame: str) -> bytes:
     """
     A frame of ``eventsource``: one server-sent event, %-escaped.
@@ -140,9 +133,15 @@ def event_frame(frame: str) -> bytes:
     end or break an event, as ``%0D``, ``%0A`` and ``%00`` (JSON
     escaping already keeps them out of frames; this holds without it).
     """
-    return ("data: " + _EVENT_ESCAPED.sub(_percent_escape, frame) + "\r\n\r\n").encode(
-        "utf-8"
+    # Four scans in C beat one regular expression (measured: about half
+    # the time on a typical frame, a tenth on one full of "%").
+    escaped = (
+        frame.replace("%", "%25")
+        .replace("\r", "%0D")
+        .replace("\n", "%0A")
+        .replace("\x00", "%00")
     )
+    return ("data: " + escaped + "\r\n\r\n").encode("utf-8")
 
 
 def script_frame(frame: str) -> bytes:
