@@ -104,7 +104,7 @@ class SessionTable:
         held = self._per_address.get(group, 0)
         cap = self.options.max_sessions_per_address
         if cap is not None and held >= cap:
-            return error(request, 503, "Too many sessions from one address.")
+            return error(request, 503, "Too many sessions from your address.")
         session = self._new(session_id, address)
         self._by_id[session_id] = session
         self._per_address[group] = held + 1

@@ -194,7 +194,7 @@ class PerAddressTests(TestCase):
         self.assertEqual(self.open("10.0.0.1", b"b").status, 200)
         refused = self.open("10.0.0.1", b"c")
         self.assertEqual((refused.status, refused.body),
-                         (503, b"Too many sessions from one address."))
+                         (503, b"Too many sessions from your address."))
         self.assertNotIn("c", self.stub.resource.sessions)
         self.assertEqual(self.open("10.0.0.2", b"d").status, 200)
         sent = self.stub.connect("10.0.0.1").request(b"POST", b"/s/0/a/xhr_send", b'["x"]')
