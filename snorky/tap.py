@@ -92,6 +92,9 @@ class Options(usage.Options):
          "Address of sockjs-client that the SockJS iframe page loads."],
         ["sockjs-file", None, None,
          "A local sockjs.min.js to serve to the SockJS iframe page instead."],
+        ["sockjs-sessions-per-address", None, 1000,
+         "SockJS HTTP sessions one client address (IPv6: one /64) may hold "
+         "(0: no limit, as behind a reverse proxy).", int],
         ["broker", None, None,
          "redis://[:PASSWORD@]HOST:PORT/DB (or rediss:// for TLS): share PubSub "
          "and DataSync with the other nodes using this Redis (see [broker] in "
@@ -232,6 +235,7 @@ def server_options(options: Mapping[str, Any], key: Optional[str]) -> ServerOpti
         websocket=not options["sockjs-no-websocket"],
         cookie_needed=bool(options["sockjs-cookie"]),
         sockjs_file=options["sockjs-file"],
+        max_sessions_per_address=options["sockjs-sessions-per-address"] or None,
         allowed_origins=origins,
     )
     if options["sockjs-url"]:

@@ -134,6 +134,17 @@ class ServerOptionsTests(TestCase):
         self.assertEqual(tuple(defaults.sockjs.allowed_origins), ("*",))
 
 
+    def test_sockjs_sessions_per_address(self) -> None:
+        """
+        --sockjs-sessions-per-address sets the SockJS cap; 0 turns it
+        off; the default is 1000.
+        """
+        self.assertEqual(server_options(parse(), None).sockjs.max_sessions_per_address, 1000)
+        for given, expected in [("5", 5), ("0", None)]:
+            options = server_options(parse("--sockjs-sessions-per-address", given), None)
+            self.assertEqual(options.sockjs.max_sessions_per_address, expected)
+
+
 class BuildTests(TestCase):
     """
     Tests for building the service tree, and its one-line errors.

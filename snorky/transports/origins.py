@@ -1,8 +1,16 @@
 """
-`OriginPolicy`: which browser origins may use an endpoint, from the
+`OriginPolicy`: which browser origins may use a transport, from the
 ``allowed_origins`` patterns of
 :class:`~snorky.transports.websocket.WebSocketOptions` and
 :class:`~snorky.transports.sockjs.SockJSOptions`.
+
+One rule for every transport (``/ws``, SockJS's WebSocket and HTTP
+transports): a request without ``Origin`` (not a browser's) is
+admitted; one with an ``Origin`` is admitted only when the patterns
+allow it. The ``Host`` header never counts: under DNS rebinding an
+attacker's page reaches the server under the attacker's own name, so
+its ``Origin`` equals its ``Host``, and admitting that would let any page
+past the patterns.
 
 WebSocket handshakes are checked by Autobahn, given
 :meth:`OriginPolicy.websocket_options`; plain HTTP requests (SockJS's
@@ -88,7 +96,7 @@ def _parse_origin(origin: str) -> Optional[_Origin]:
 
 class OriginPolicy:
     """
-    The ``allowed_origins`` of one endpoint, compiled once.
+    The ``allowed_origins`` of one transport, compiled once.
 
     :param origins: patterns as documented for
         ``WebSocketOptions.allowed_origins``: ``*`` matches any run of
@@ -132,9 +140,9 @@ class OriginPolicy:
     def admits(self, request: IRequest) -> bool:
         """
         Whether the HTTP *request* may proceed: it sends no ``Origin``
-        (clients other than browsers), or one ``Origin`` that is allowed
-        or is the endpoint's own (its scheme from ``request.isSecure()``,
-        host and port from the ``Host`` header).
+        (clients other than browsers), or one ``Origin`` that is allowed.
+        The server's own origin is no exception (see the module's
+        docstring): list it to admit it.
 
         With ``"*"`` every request is admitted, one with a malformed
         ``Origin`` too, as before origins were checked: the SockJS
@@ -148,14 +156,4 @@ class OriginPolicy:
         if len(values) > 1:
             # A browser sends one; Autobahn refuses a handshake with more.
             return False
-        origin = values[0].decode("latin-1")
-        return self.allows(origin) or self._is_own(request, origin)
-
-    @staticmethod
-    def _is_own(request: IRequest, origin: str) -> bool:
-        host = request.getHeader(b"Host")
-        if not host:
-            return False
-        scheme = "https" if request.isSecure() else "http"
-        own = _parse_origin("{}://{}".format(scheme, host.decode("latin-1")))
-        return own is not None and own == _parse_origin(origin.strip())
+        return self.allows(values[0].decode("latin-1"))

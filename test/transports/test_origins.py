@@ -1,16 +1,26 @@
 """Tests for snorky.transports.origins."""
 
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.error import ConnectionDone
+from twisted.internet.protocol import Protocol
 from twisted.internet.testing import StringTransport
+from twisted.protocols.policies import WrappingFactory
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 from twisted.web.server import Request
 from twisted.web.test.requesthelper import DummyChannel
 
+from snorky.registry import ServiceRegistry
+from snorky.server import ServerOptions, SnorkySite
 from snorky.transports.origins import OriginPolicy, check_patterns, origin_patterns
+from snorky.transports.sockjs import SockJSOptions
+from snorky.transports.websocket import WebSocketOptions
+from test.transports.sockjs.integration import wait_for
 
 
 class OriginPatternsTests(TestCase):
@@ -201,21 +211,21 @@ class AdmitsTests(TestCase):
         self.assertFalse(policy.admits(self.request(b"https://evil.example")))
         self.assertFalse(policy.admits(self.request(b"null")))
 
-    def test_own_origin(self) -> None:
+    def test_host_does_not_count(self) -> None:
         """
-        The endpoint's own origin (scheme from the connection, host and
-        port from ``Host``) is admitted even when not listed.
+        An ``Origin`` equal to the request's ``Host`` (as a DNS-rebound
+        page sends) is refused unless listed, and admitted when listed.
         """
         policy = OriginPolicy(["https://a.example"])
-        self.assertTrue(policy.admits(self.request(b"http://snorky.example:8000")))
-        self.assertTrue(
-            policy.admits(self.request(b"https://Snorky.example", host=b"snorky.example",
+        self.assertFalse(policy.admits(self.request(b"http://snorky.example:8000")))
+        self.assertFalse(
+            policy.admits(self.request(b"https://snorky.example", host=b"snorky.example",
                                        secure=True))
         )
-        self.assertTrue(policy.admits(self.request(b"http://[::1]:80", host=b"[::1]")))
-        self.assertFalse(policy.admits(self.request(b"https://snorky.example:8000")))
-        self.assertFalse(policy.admits(self.request(b"http://snorky.example:8001")))
-        self.assertFalse(policy.admits(self.request(b"http://snorky.example:8000", host=b"")))
+        self.assertFalse(policy.admits(self.request(b"http://[::1]:80", host=b"[::1]")))
+        listed = OriginPolicy(["https://a.example", "http://snorky.example:8000"])
+        self.assertTrue(listed.admits(self.request(b"http://snorky.example:8000")))
+        self.assertTrue(listed.admits(self.request(b"http://snorky.example:8000", host=b"")))
 
     def test_several_origins(self) -> None:
         """
@@ -234,3 +244,91 @@ class AdmitsTests(TestCase):
         for origin in [b"https://a.example", b"null", b"test"]:
             self.assertTrue(policy.admits(self.request(origin)))
         self.assertFalse(OriginPolicy(["https://*"]).admits_any)
+
+
+class _StatusLine(Protocol):
+    """
+    Sends one raw request and fires :attr:`status` with the status code
+    of the answer, then drops the connection.
+    """
+
+    def __init__(self, request: bytes) -> None:
+        self.request = request
+        self.received = b""
+        self.status: Deferred = Deferred()
+
+    def connectionMade(self) -> None:
+        self.transport.write(self.request)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += data
+        if b"\r\n" in self.received and not self.status.called:
+            self.status.callback(int(self.received.split(b" ")[1]))
+            self.transport.abortConnection()
+
+
+class OneRuleTests(TestCase):
+    """
+    ``/ws``, SockJS's WebSocket transports and its HTTP transports admit
+    and refuse the same origins, over real loopback sockets.
+    """
+
+    ALLOWED = "https://app.example.com"
+
+    def setUp(self) -> None:
+        options = ServerOptions(
+            websocket=WebSocketOptions(allowed_origins=[self.ALLOWED]),
+            sockjs=SockJSOptions(allowed_origins=[self.ALLOWED]),
+        )
+        self.site = SnorkySite(ServiceRegistry(), ["websocket", "sockjs"], options, reactor)
+        self.factory = WrappingFactory(self.site)
+        self.port = reactor.listenTCP(0, self.factory, interface="127.0.0.1")
+        self.own = "http://127.0.0.1:{}".format(self.port.getHost().port)
+        self.addCleanup(self.stop)
+
+    async def stop(self) -> None:
+        await gatherResults([close() for close in self.site.closers])
+        await self.port.stopListening()
+        for protocol in list(self.factory.protocols):
+            protocol.transport.abortConnection()
+        await wait_for(reactor, lambda: not self.factory.protocols)
+
+    async def status(self, path: str, origin: Optional[str]) -> int:
+        """
+        The status of a WebSocket handshake (or, for an ``xhr`` path, a
+        POST) to *path* with *origin*.
+        """
+        lines = [b"POST " if path.endswith("/xhr") else b"GET ", path.encode(),
+                 b" HTTP/1.1\r\nHost: " + self.own[len("http://"):].encode() + b"\r\n"]
+        if path.endswith("/xhr"):
+            lines.append(b"Content-Length: 0\r\n")
+        else:
+            lines.append(b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                         b"Sec-WebSocket-Version: 13\r\n")
+        if origin is not None:
+            lines.append(b"Origin: " + origin.encode() + b"\r\n")
+        protocol = _StatusLine(b"".join(lines) + b"\r\n")
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", self.port.getHost().port)
+        await connectProtocol(endpoint, protocol)
+        return await protocol.status
+
+    async def test_one_rule(self) -> None:
+        """
+        No ``Origin`` and a listed one are admitted everywhere; the
+        server's own origin (equal to ``Host``) and another are refused
+        everywhere.
+        """
+        paths = ["/ws", "/sockjs/0/a/websocket", "/sockjs/websocket"]
+        origins = [None, self.ALLOWED, self.own, "https://evil.example.com"]
+        seen = {}
+        for number, origin in enumerate(origins):
+            for path in paths + ["/sockjs/0/s{}/xhr".format(number)]:
+                status = await self.status(path, origin)
+                seen[(path.split("/")[-1], origin)] = status in (101, 200)
+        expected = {
+            (path.split("/")[-1], origin): origin in (None, self.ALLOWED)
+            for origin in origins
+            for path in paths + ["/xhr"]
+        }
+        self.assertEqual(seen, expected)

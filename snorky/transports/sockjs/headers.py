@@ -4,8 +4,8 @@ caching, the ``JSESSIONID`` cookie, and the protocol's plain-text errors.
 """
 
 import re
-from typing import Any
 
+from twisted.internet.interfaces import IReactorTime
 from twisted.web.http import datetimeToString
 from twisted.web.server import Request
 
@@ -62,7 +62,7 @@ def set_not_cached(request: Request) -> None:
     request.setHeader(b"Cache-Control", _NOT_CACHED)
 
 
-def set_cacheable(request: Request, reactor: Any) -> None:
+def set_cacheable(request: Request, reactor: IReactorTime) -> None:
     """
     Let caches keep the answer for a year.
     """
@@ -81,7 +81,7 @@ def set_session_cookie(request: Request) -> None:
     request.addCookie(b"JSESSIONID", value, path=b"/")
 
 
-def preflight(request: Request, methods: bytes, reactor: Any) -> bytes:
+def preflight(request: Request, methods: bytes, reactor: IReactorTime) -> bytes:
     """
     Answer a CORS preflight ``OPTIONS`` request, cacheably.
 

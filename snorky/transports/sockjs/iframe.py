@@ -7,8 +7,8 @@ copy of sockjs-client that the page loads.
 
 import hashlib
 import re
-from typing import Any
 
+from twisted.internet.interfaces import IReactorTime
 from twisted.web.server import Request
 
 from snorky.transports.sockjs.headers import set_cacheable, set_content_type
@@ -60,7 +60,7 @@ class CacheablePage:
         self.content_type = content_type
         self.etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
 
-    def render(self, request: Request, reactor: Any) -> bytes:
+    def render(self, request: Request, reactor: IReactorTime) -> bytes:
         """
         Answer the page, or ``304`` when the client has this version.
         """

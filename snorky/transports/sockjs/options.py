@@ -37,13 +37,19 @@ class SockJSOptions:
     :ivar max_queue: messages that may wait for a slow client; past it
         the session is closed.
     :ivar max_sessions: HTTP sessions one resource keeps at a time.
+    :ivar max_sessions_per_address: HTTP sessions one client address may
+        hold at a time (IPv6 addresses count by their /64 prefix), so that
+        one client cannot take all of ``max_sessions``; ``None`` for no
+        such limit (behind a proxy or load balancer every session comes
+        from its address).
     :ivar allowed_origins: patterns a browser's ``Origin`` must match, as
         for ``WebSocketOptions.allowed_origins`` (``*`` matches anything,
         ``https://app.example.com`` also its default port,
         ``*.example.com`` http and https). A WebSocket handshake from
         another origin is refused; an HTTP request gets ``403``. Clients
-        that send no ``Origin`` are always admitted, and so are HTTP
-        requests from the resource's own origin (the iframe transports).
+        that send no ``Origin`` are always admitted. The server's own
+        origin is not admitted unless listed (DNS rebinding); the iframe
+        transports need it listed.
     """
 
     heartbeat_delay: float = 25.0
@@ -56,7 +62,14 @@ class SockJSOptions:
     max_message_size: int = 1024 * 1024
     max_queue: int = 1000
     max_sessions: int = 10000
+    max_sessions_per_address: Optional[int] = 1000
     allowed_origins: Sequence[str] = ("*",)
 
     def __post_init__(self) -> None:
         check_patterns(self.allowed_origins)
+        cap = self.max_sessions_per_address
+        if cap is not None and (not isinstance(cap, int) or cap < 1):
+            raise ValueError(
+                "max_sessions_per_address must be a positive integer or None, "
+                "not {!r}".format(cap)
+            )

@@ -16,6 +16,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.web.resource import IResource, Resource
 from twisted.web.server import Request
 
+from snorky.reactors import default_reactor
 from snorky.registry import ServiceRegistry
 from snorky.transports.origins import OriginPolicy
 from snorky.transports.sockjs import eventsource, htmlfile, jsonp, xhr
@@ -87,15 +88,10 @@ class SockJSResource(Resource):
         reactor: Optional[IReactorTime] = None,
     ) -> None:
         super().__init__()
-        if reactor is None:
-            from twisted.internet import reactor as global_reactor
-
-            reactor = global_reactor  # type: ignore[assignment]
-        assert reactor is not None
         self.options = options if options is not None else SockJSOptions()
-        self.reactor = reactor
+        self.reactor: IReactorTime = default_reactor(reactor)
         self.origins = OriginPolicy(self.options.allowed_origins)
-        self.sessions = SessionTable(handler_factory, self.options, reactor)
+        self.sessions = SessionTable(handler_factory, self.options, self.reactor)
         self._client_file: Optional[CacheablePage] = None
         if self.options.sockjs_file:
             self._client_file = client_file(self.options.sockjs_file)
@@ -103,10 +99,10 @@ class SockJSResource(Resource):
         # the local client file; else one page for all.
         self._iframes: Dict[bytes, CacheablePage] = {}
         self._websocket = websocket_resource(
-            self.sessions, SockJSWebSocketProtocol, self.origins, reactor
+            self.sessions, SockJSWebSocketProtocol, self.origins, self.reactor
         )
         self._raw_websocket = websocket_resource(
-            self.sessions, RawWebSocketProtocol, self.origins, reactor
+            self.sessions, RawWebSocketProtocol, self.origins, self.reactor
         )
 
     # Routing.

@@ -10,7 +10,7 @@ and times out when none has been attached for ``disconnect_delay``.
 from typing import Any, Callable, List, Optional
 
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IDelayedCall
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 from snorky.transports.sockjs.framing import (
@@ -86,7 +86,7 @@ class Session:
         session_id: Optional[str],
         handler_factory: HandlerFactory,
         options: SockJSOptions,
-        reactor: Any,
+        reactor: IReactorTime,
         remote_address: Optional[str] = None,
         on_gone: Optional[Callable[["Session"], None]] = None,
     ) -> None:

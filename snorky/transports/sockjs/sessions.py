@@ -4,10 +4,12 @@ transports see through :class:`~.interfaces.HTTPSessions` and
 :class:`~.interfaces.WebSocketSessions`.
 """
 
+import ipaddress
 from typing import Dict, List, Optional, Set, Union
 
 from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
 from twisted.web.server import Request
 
 from snorky.transports._addresses import address_text
@@ -21,13 +23,35 @@ from snorky.transports.sockjs.interfaces import (
 from snorky.transports.sockjs.options import SockJSOptions
 from snorky.transports.sockjs.session import SHUTDOWN, Session
 
-__all__ = ["SessionTable"]
+__all__ = ["SessionTable", "address_group"]
+
+_log = Logger()
+
+
+def address_group(address: Optional[str]) -> str:
+    """
+    The key under which sessions from *address* are counted: an IPv4
+    address itself (also when mapped into IPv6), the /64 network of an
+    IPv6 address (what one host or home usually gets), any other text
+    (a UNIX socket's path) as it is.
+    """
+    try:
+        ip = ipaddress.ip_address((address or "").split("%")[0])
+    except ValueError:
+        return address or ""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 class SessionTable:
     """
-    HTTP sessions by id, within ``max_sessions``; WebSocket sessions and
-    raw WebSocket connections for as long as they are open.
+    HTTP sessions by id, within ``max_sessions`` in all and
+    ``max_sessions_per_address`` per client address (see
+    :func:`address_group`); WebSocket sessions and raw WebSocket
+    connections for as long as they are open.
 
     :param handler_factory: builds the handler of each new connection.
     :param options: the resource's settings.
@@ -41,6 +65,7 @@ class SessionTable:
         self.options = options
         self._reactor = reactor
         self._by_id: Dict[str, Session] = {}
+        self._per_address: Dict[str, int] = {}
         self._websocket_sessions: Set[Session] = set()
         self._connections: Set[WebSocketConnection] = set()
         self._raw: Set[RawConnection] = set()
@@ -66,15 +91,32 @@ class SessionTable:
     def open(self, session_id: str, request: Request) -> Union[Session, bytes]:
         """
         The session *session_id*, created if new; ``503`` when the table
-        holds ``max_sessions`` already.
+        holds ``max_sessions`` already, or the client's address its
+        ``max_sessions_per_address``.
         """
         session = self._by_id.get(session_id)
         if session is not None:
             return session
         if len(self._by_id) >= self.options.max_sessions:
             return error(request, 503, "Too many sessions.")
-        session = self._new(session_id, address_text(request.getClientAddress()))
+        address = address_text(request.getClientAddress())
+        group = address_group(address)
+        held = self._per_address.get(group, 0)
+        cap = self.options.max_sessions_per_address
+        if cap is not None and held >= cap:
+            return error(request, 503, "Too many sessions from your address.")
+        session = self._new(session_id, address)
         self._by_id[session_id] = session
+        self._per_address[group] = held + 1
+        if held + 1 == cap:
+            # Once each time the address reaches its cap, not once per
+            # refused request: a client cannot flood the log.
+            _log.warn(
+                "SockJS: {group} holds max_sessions_per_address ({cap}) sessions;"
+                " more are refused",
+                group=group,
+                cap=cap,
+            )
         return session
 
     def find(self, session_id: str) -> Optional[Session]:
@@ -140,3 +182,7 @@ class SessionTable:
             self._websocket_sessions.discard(session)
         elif self._by_id.get(session.session_id) is session:
             del self._by_id[session.session_id]
+            group = address_group(session.remote_address)
+            held = self._per_address.pop(group, 1) - 1
+            if held:
+                self._per_address[group] = held

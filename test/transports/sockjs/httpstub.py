@@ -7,7 +7,7 @@ the site wrote, including streamed (chunked) answers still in progress.
 import json
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from twisted.internet.address import IPv4Address
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.error import ConnectionDone
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
@@ -77,12 +77,13 @@ class Response:
 
 class Connection:
     """
-    One client connection to *site*, for one request.
+    One client connection to *site*, for one request, from *host*.
     """
 
-    def __init__(self, site: Site) -> None:
-        self.transport = StringTransport()
-        self.protocol = site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+    def __init__(self, site: Site, host: str = "127.0.0.1") -> None:
+        address: Any = (IPv6Address if ":" in host else IPv4Address)("TCP", host, 40000)
+        self.transport = StringTransport(peerAddress=address)
+        self.protocol = site.buildProtocol(address)
         self.protocol.makeConnection(self.transport)
 
     def request(
@@ -118,7 +119,7 @@ class Connection:
 
 class SiteStub:
     """
-    A site with one SockJS endpoint at ``/s`` running on a ``Clock``.
+    A site with one SockJS resource at ``/s`` running on a ``Clock``.
     """
 
     def __init__(
@@ -132,11 +133,11 @@ class SiteStub:
         root.putChild(b"s", self.resource)
         self.site = Site(root, reactor=self.clock)
 
-    def connect(self) -> Connection:
+    def connect(self, host: str = "127.0.0.1") -> Connection:
         """
-        A new client connection.
+        A new client connection from *host*.
         """
-        return Connection(self.site)
+        return Connection(self.site, host)
 
     def request(self, method: bytes, path: bytes, body: bytes = b"", **kw: Any) -> Response:
         """

@@ -1,12 +1,13 @@
 """
 What the SockJS integration tests share: a real site on a loopback port
-with a raw echo endpoint and a Snorky endpoint, and a runner for the
-sockjs-client scripts in ``node/``.
+with a raw echo resource, a batch resource and a Snorky resource, and a
+runner for the sockjs-client scripts in ``node/``.
 """
 
 import json
 import os
 import shutil
+from dataclasses import replace
 from typing import Any, Dict, List, Sequence
 
 from twisted.internet import defer
@@ -21,6 +22,7 @@ from snorky.registry import ServiceRegistry
 from snorky.services.base import RPCService, Service, rpc_command
 from snorky.services.pubsub import PubSubService
 from snorky.transports.sockjs import SockJSOptions, SockJSResource, sockjs_resource
+from snorky.transports.sockjs.interfaces import Channel
 from snorky.transports.sockjs.testserver import EchoHandler
 from test.helpers import wait_until
 
@@ -32,7 +34,38 @@ CLIENT_FILE = os.path.join(
 )
 
 #: The number of messages the scenario echoes (see node/scenario.js).
-ECHOED = 211
+ECHOED = 219
+#: The number of messages the scenario has sent back in one batch.
+BATCHED = 10
+
+
+def passed(transport: str) -> Dict[str, Any]:
+    """
+    The result of node/scenario.js over *transport* when all went well.
+    """
+    return {"transport": transport, "echoed": ECHOED, "batched": BATCHED,
+            "snorky": True, "error": None}
+
+
+class BatchHandler:
+    """
+    Sends back, one message each, the items of every JSON array it
+    receives: on a resource whose responses end after one frame, all but
+    the first travel batched in one frame.
+    """
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+
+    def opened(self) -> None:
+        pass
+
+    def received(self, message: str) -> None:
+        for item in json.loads(message):
+            self.channel.send_encoded(self.channel.encode(item))
+
+    def closed(self) -> None:
+        pass
 
 
 class TextService(RPCService):
@@ -118,11 +151,13 @@ def wait_for(reactor: Any, condition: Any, seconds: float = 5.0) -> Any:
 
 class SockJSTestSite(LoopbackSite):
     """
-    A loopback site with ``/echo`` (raw echo), ``/sockjs`` (Snorky, with
-    ``text``, ``pubsub`` and a connection recorder) and ``/t/`` (the
-    scenario page and scripts), serving sockjs-client from node_modules.
+    A loopback site with ``/echo`` (raw echo), ``/batch`` (a
+    `BatchHandler` whose responses end after each frame), ``/sockjs``
+    (Snorky, with ``text``, ``pubsub`` and a connection recorder) and
+    ``/t/`` (the scenario page and scripts), serving sockjs-client from
+    node_modules.
 
-    :param allowed_origins: the ``allowed_origins`` of both endpoints.
+    :param allowed_origins: the ``allowed_origins`` of the SockJS resources.
     """
 
     def __init__(self, reactor: Any, allowed_origins: Sequence[str] = ("*",)) -> None:
@@ -136,6 +171,9 @@ class SockJSTestSite(LoopbackSite):
             {
                 b"sockjs": sockjs_resource(registry, options, reactor),
                 b"echo": SockJSResource(EchoHandler, options, reactor),
+                b"batch": SockJSResource(
+                    BatchHandler, replace(options, response_limit=1), reactor
+                ),
                 b"t": File(NODE_DIR),
             },
         )

@@ -1,6 +1,6 @@
 """
 The real sockjs-client in headless Chromium against Snorky's SockJS
-endpoints, over the browser-only transports. The page comes from
+resources, over the browser-only transports. The page comes from
 ``localhost`` and talks to ``127.0.0.1``: another origin, so CORS and
 the iframe page are exercised too.
 """
@@ -8,7 +8,7 @@ the iframe page are exercised too.
 from twisted.internet import defer, reactor
 from twisted.trial.unittest import TestCase
 
-from test.transports.sockjs.integration import ECHOED, SockJSTestSite, run_script
+from test.transports.sockjs.integration import SockJSTestSite, passed, run_script
 
 
 class BrowserClientTests(TestCase):
@@ -31,10 +31,7 @@ class BrowserClientTests(TestCase):
         [result] = yield run_script(
             reactor, "run_browser.js", [page, self.base, transport], timeout=90
         )
-        self.assertEqual(
-            result,
-            {"transport": transport, "echoed": ECHOED, "snorky": True, "error": None},
-        )
+        self.assertEqual(result, passed(transport))
         yield self.site.wait_disconnects(1)
         recorder = self.site.recorder
         self.assertEqual(len(recorder.connected), 1)
@@ -74,7 +71,7 @@ class BrowserClientTests(TestCase):
 
 class BrowserOriginTests(TestCase):
     """
-    sockjs-client in a Chromium page from ``localhost`` against endpoints
+    sockjs-client in a Chromium page from ``localhost`` against SockJS resources
     on ``127.0.0.1`` that limit ``allowed_origins``.
     """
 
@@ -99,16 +96,28 @@ class BrowserOriginTests(TestCase):
     def test_listed_page(self):
         """
         A page from a listed origin carries the scenario over a direct
-        transport and over an iframe one, whose requests come from the
-        endpoint's own, unlisted, origin.
+        transport, and over an iframe one when Snorky's own origin, where
+        the iframe's requests come from, is listed too.
         """
         transports = ["xhr-polling", "iframe-xhr-polling"]
-        results = yield self.scenario(["http://localhost:*"], *transports)
-        self.assertEqual(
-            results,
-            [{"transport": t, "echoed": ECHOED, "snorky": True, "error": None}
-             for t in transports],
+        results = yield self.scenario(
+            ["http://localhost:*", "http://127.0.0.1:*"], *transports
         )
+        self.assertEqual(results, [passed(t) for t in transports])
+
+    @defer.inlineCallbacks
+    def test_own_origin_not_listed(self):
+        """
+        With only the page's origin listed, a direct transport works but
+        an iframe one cannot connect: Snorky's own origin is not admitted
+        unless listed.
+        """
+        results = yield self.scenario(
+            ["http://localhost:*"], "xhr-polling", "iframe-xhr-polling"
+        )
+        self.assertEqual(results[0], passed("xhr-polling"))
+        self.assertEqual((results[1]["echoed"], results[1]["snorky"]), (0, False))
+        self.assertIsNotNone(results[1]["error"])
 
     @defer.inlineCallbacks
     def test_unlisted_page(self):

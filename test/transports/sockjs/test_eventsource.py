@@ -25,3 +25,26 @@ class EventSourceTests(TestCase):
         self.assertEqual(
             conn.response().chunks[-1], b'data: a["  \\u0000\\n\\r "]\r\n\r\n'
         )
+
+    def test_percent_escaped(self):
+        """
+        Messages that look percent-encoded are escaped, batched or not.
+        """
+        conn, _ = self.stub.open(method=b"GET", path=b"/0/sid/eventsource")
+        self.stub.send("100%", "%00", "%E2%80%A8")
+        self.assertEqual(
+            conn.response().chunks[-3:],
+            [b'data: a["100%25"]\r\n\r\n', b'data: a["%2500"]\r\n\r\n',
+             b'data: a["%25E2%2580%25A8"]\r\n\r\n'],
+        )
+
+    def test_percent_escaped_in_batch(self):
+        """
+        A batch of such messages is escaped as one event.
+        """
+        stub = SiteStub(HandlerLog(), response_limit=1)
+        _, response = stub.open(method=b"GET", path=b"/0/sid/eventsource")
+        self.assertTrue(response.complete)
+        stub.send("%", "%41", "x")
+        _, response = stub.open(method=b"GET", path=b"/0/sid/eventsource")
+        self.assertEqual(response.chunks, [b"\r\n", b'data: a["%25","%2541","x"]\r\n\r\n'])

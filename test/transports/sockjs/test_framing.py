@@ -4,13 +4,19 @@ import json
 
 from twisted.trial.unittest import TestCase
 
+from urllib.parse import unquote
+
 from snorky.transports.sockjs.framing import (
     FramingError,
+    callback_frame,
     close_frame,
     decode_messages,
+    event_frame,
+    line_frame,
     messages_frame,
     quote,
     quote_for_script,
+    script_frame,
 )
 
 # Characters the protocol suite expects servers to escape.
@@ -148,3 +154,43 @@ class DecodeMessagesTests(TestCase):
         """
         with self.assertRaises(FramingError):
             decode_messages("[" * 100000 + "]" * 100000)
+
+
+class TransportFrameTests(TestCase):
+    """
+    Tests for the frame formats of the HTTP transports.
+    """
+
+    def test_line_and_script(self):
+        """
+        XHR frames are lines; htmlfile and jsonp frames are script calls
+        with ``<`` escaped.
+        """
+        frame = messages_frame([quote("</script>")])
+        self.assertEqual(line_frame(frame), b'a["</script>"]\n')
+        self.assertEqual(
+            script_frame(frame), b'<script>\np("a[\\"\\u003c/script>\\"]");\n</script>\r\n'
+        )
+        self.assertEqual(callback_frame("cb")("o"), b'/**/cb("o");\r\n')
+
+    def test_event_percent_escaped(self):
+        """
+        eventsource frames have ``%``, CR, LF and NUL %-escaped, so that
+        what decodeURI makes of them is the frame itself.
+        """
+        payloads = ["%", "%00", "%%", "100%", "%E2%80%A8", "%41", "%25", "\r\n\x00"]
+        frame = messages_frame([quote(p) for p in payloads]) + "\r\n\x00"
+        event = event_frame(frame)
+        self.assertTrue(event.startswith(b"data: ") and event.endswith(b"\r\n\r\n"))
+        data = event[len(b"data: "):-4].decode("utf-8")
+        self.assertNotRegex(data, "[\r\n\x00]")
+        # decodeURI leaves reserved characters encoded; none are in play,
+        # so it agrees with unquote here.
+        self.assertEqual(unquote(data), frame)
+        self.assertEqual(json.loads(unquote(data)[1:-3]), payloads)
+
+    def test_event_plain(self):
+        """
+        A frame without those characters is sent as it is.
+        """
+        self.assertEqual(event_frame('a["x \u2028"]'), 'data: a["x \u2028"]\r\n\r\n'.encode())

@@ -56,8 +56,8 @@ class IframeTests(TestCase):
 
     def test_local_client_file(self):
         """
-        With ``sockjs_file``, the endpoint serves that file and the page
-        loads it from under the endpoint.
+        With ``sockjs_file``, the resource serves that file and the page
+        loads it from under the resource.
         """
         path = self.mktemp()
         with open(path, "w") as f:

@@ -19,7 +19,7 @@ class InfoTests(TestCase):
 
     def test_info(self):
         """
-        ``/info`` describes the endpoint in uncached JSON, with CORS.
+        ``/info`` describes the resource in uncached JSON, with CORS.
         """
         response = self.get()
         self.assertEqual(response.status, 200)

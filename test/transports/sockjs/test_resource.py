@@ -25,7 +25,7 @@ class RoutingTests(TestCase):
 
     def test_greeting(self):
         """
-        The endpoint's root, with or without a slash, greets in plain text.
+        The resource's root, with or without a slash, greets in plain text.
         """
         for path in [b"", b"/"]:
             response = self.stub.request(b"GET", path)
@@ -109,7 +109,7 @@ class OriginTests(TestCase):
         self, method: str, path: str, origin: Optional[str] = None, body: bytes = b""
     ) -> Tuple[int, Dict[str, str], bytes]:
         """
-        Send one request to the endpoint; return its status, its headers
+        Send one request to the resource; return its status, its headers
         (lower-case names, first values) and its body.
         """
         headers: Dict[str, Any] = {"Origin": origin} if origin else {}
@@ -188,16 +188,16 @@ class OriginTests(TestCase):
 
     async def test_own_origin(self) -> None:
         """
-        The endpoint's own origin, as the iframe transports send it, is
-        admitted though not listed.
+        The server's own origin (equal to ``Host``, as the iframe
+        transports and a DNS-rebound page send it) is refused when not
+        listed, creating no session.
         """
-        code, headers, body = await self.request("POST", "/0/sid/xhr", self.base)
-        self.assertEqual((code, body), (200, b"o\n"))
-        self.assertEqual(headers["access-control-allow-origin"], self.base)
-        code, _, _ = await self.request(
-            "POST", "/0/sid/xhr", self.base.replace("http:", "https:")
-        )
-        self.assertEqual(code, 403)
+        for path in ["/0/sid/xhr", "/info", "/0/sid/eventsource"]:
+            method = "GET" if path != "/0/sid/xhr" else "POST"
+            code, headers, _ = await self.request(method, path, self.base)
+            self.assertEqual(code, 403, path)
+            self.assertNotIn("access-control-allow-origin", headers)
+        self.assertEqual(len(self.resource.sessions), 0)
 
 
 class SockJSResourceFactoryTests(TestCase):

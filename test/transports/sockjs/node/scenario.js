@@ -1,7 +1,7 @@
 /*
  * The SockJS client scenario shared by the Node and Chromium tests: echo
- * awkward payloads through a raw echo endpoint, then make a Snorky RPC
- * call and receive a PubSub notification through a Snorky endpoint.
+ * awkward payloads through a raw echo resource, then make a Snorky RPC
+ * call and receive a PubSub notification through a Snorky resource.
  * Loaded with require() in Node and with a <script> tag in the browser
  * (as window.sockjsScenario).
  */
@@ -17,7 +17,13 @@
 
   var STEP_TIMEOUT_MS = 20000;
 
-  /** The messages sent to the echo endpoint, in order. */
+  /*
+   * Messages that look percent-encoded: sockjs-client runs decodeURI on
+   * every eventsource frame, so the server must escape them.
+   */
+  var PERCENT = ["%", "%00", "%%", "100%", "%E2%80%A8", "%41", "%25", "50% off"];
+
+  /** The messages sent to the echo resource, in order. */
   function payloads() {
     var big = new Array(100 * 1024 + 1).join("x");
     var list = [
@@ -31,7 +37,7 @@
       "\"quotes\" and \\backslashes\\",
       "",
       big
-    ];
+    ].concat(PERCENT);
     for (var i = 0; i < 200; i++) {
       list.push("burst " + i);
     }
@@ -130,6 +136,31 @@
     });
   }
 
+  /*
+   * Ask the batch resource to send back a list in one go: the first
+   * message ends the waiting response, the others travel batched in one
+   * frame. Resolve with the number of messages received intact.
+   */
+  function batch(SockJS, url, transport) {
+    var sent = ["first"].concat(PERCENT, ["last"]);
+    return bounded(connect(SockJS, url, transport), "open batch").then(function (conn) {
+      conn.sock.send(JSON.stringify(sent));
+      var got = [];
+      function collect() {
+        if (got.length === sent.length) {
+          return Promise.resolve();
+        }
+        return conn.next().then(function (m) { got.push(m); return collect(); });
+      }
+      return bounded(collect(), "batch of " + sent.length + " messages").then(function () {
+        if (JSON.stringify(got) !== JSON.stringify(sent)) {
+          throw new Error("batch differs: " + JSON.stringify(got).slice(0, 200));
+        }
+        return closeCleanly(conn);
+      }).then(function () { return sent.length; });
+    });
+  }
+
   function snorky(SockJS, url, transport) {
     var text = "</script> \u2028 \u2603";
     return bounded(connect(SockJS, url, transport), "open snorky").then(function (conn) {
@@ -176,12 +207,15 @@
 
   /**
    * Run the scenario over one transport; resolve with a result object
-   * {transport, echoed, snorky, error}.
+   * {transport, echoed, batched, snorky, error}.
    */
   function run(SockJS, baseUrl, transport) {
-    var result = {transport: transport, echoed: 0, snorky: false, error: null};
+    var result = {transport: transport, echoed: 0, batched: 0, snorky: false, error: null};
     return echo(SockJS, baseUrl + "/echo", transport).then(function (n) {
       result.echoed = n;
+      return batch(SockJS, baseUrl + "/batch", transport);
+    }).then(function (n) {
+      result.batched = n;
       return snorky(SockJS, baseUrl + "/sockjs", transport);
     }).then(function () {
       result.snorky = true;
@@ -192,5 +226,5 @@
     });
   }
 
-  return {run: run, payloads: payloads};
+  return {run: run, payloads: payloads, PERCENT: PERCENT};
 });
