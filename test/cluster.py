@@ -139,22 +139,34 @@ class Cluster:
     """
 
     def __init__(self, case: Any, count: int = 2, extra: Tuple[str, ...] = (),
-                 redis: Optional[RedisServer] = None) -> None:
+                 redis: Optional[RedisServer] = None, config: str = "") -> None:
         self.redis = redis or RedisServer()
         self.config_path = os.path.abspath(case.mktemp() + ".toml")
         os.makedirs(os.path.dirname(self.config_path), exist_ok=True)
         with open(self.config_path, "w") as f:
-            f.write(CONFIG)
+            f.write(config + CONFIG)
         self.nodes = [Node(self.redis.url, "node-" + "abc"[i], self.config_path, extra)
                       for i in range(count)]
         case.addCleanup(self.stop)
 
-    async def start(self) -> None:
-        self.redis.start()
+    async def start(self, redis: bool = True) -> None:
+        """
+        Start Redis (unless *redis* is false) and the nodes; wait until
+        every node has reached Redis.
+        """
+        if redis:
+            self.redis.start()
         for node in self.nodes:
             await node.start()
-        # Each node logs once it has reached Redis.
-        await until(lambda: all("connected to Redis" in n.output for n in self.nodes))
+        if redis:
+            await self.connected()
+
+    async def connected(self, times: int = 1) -> None:
+        """
+        Wait until every node has logged *times* connections to Redis.
+        """
+        await until(lambda: all(n.output.count("connected to Redis") >= times
+                                for n in self.nodes))
 
     def stop(self) -> Deferred:
         async def stop() -> None:

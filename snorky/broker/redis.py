@@ -54,18 +54,23 @@ from snorky.broker.url import BrokerURL
 
 __all__ = ["RedisBroker"]
 
-# KEYS: stream, counter. ARGV: channel, max length, max age (ms), payloads...
-# Numbers the payloads, adds them to the stream, trims it by length and
-# age, and publishes them to every node as one message.
+# KEYS: stream, counter. ARGV: channel, max length, max age (ms), the
+# appending node's position, payloads... Numbers the payloads (never below
+# what the node has seen, should Redis have lost the counter), adds them to
+# the stream, trims it by length and age, and publishes them to every node
+# as one message.
 _APPEND = b"""
-local count = #ARGV - 3
+local count = #ARGV - 4
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[4]) then
+  redis.call('SET', KEYS[2], ARGV[4])
+end
 local last = redis.call('INCRBY', KEYS[2], count)
 local first = last - count + 1
 local parts = {tostring(first)}
 for i = 1, count do
-  local payload = ARGV[i + 3]
+  local payload = ARGV[i + 4]
   redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], (first + i - 1) .. '-0',
              't', now, 'd', payload)
   parts[#parts + 1] = #payload .. ':' .. payload
@@ -110,6 +115,13 @@ for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[1]) end
 return 0
 """
 
+# KEYS: the epoch. ARGV: a fresh one. Answers the epoch of this Redis's
+# data: a node that finds another one than before knows the data was lost.
+_EPOCH = b"""
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
+"""
+
 # KEYS: counter. ARGV: the lowest value it may have.
 _RAISE = b"""
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -152,6 +164,7 @@ class _Factory(Factory):
     """
 
     isLazy = False
+    noisy = False
 
     def __init__(self, broker: "RedisBroker", protocol: Any) -> None:
         self.broker = broker
@@ -218,6 +231,26 @@ def _ready(protocol: Any) -> Deferred:
         return failure.value.subFailure  # type: ignore[attr-defined, no-any-return]
 
     return done.addCallbacks(result, error)
+
+
+class _WatchedEndpoint:
+    """
+    A client endpoint that tells the broker when connecting fails, so that
+    it can say so once.
+    """
+
+    def __init__(self, endpoint: Any, broker: "RedisBroker") -> None:
+        self._endpoint = endpoint
+        self._broker = broker
+
+    def connect(self, factory: Any) -> Deferred:
+        d = self._endpoint.connect(factory)
+
+        def failed(failure: Failure) -> Failure:
+            self._broker._unreachable(failure)
+            return failure
+
+        return d.addErrback(failed)  # type: ignore[no-any-return]
 
 
 class _QuietClientService(ClientService):
@@ -293,11 +326,13 @@ class RedisBroker(MultiService):
         self.state = "starting"
         self._commands: Optional[_Commands] = None
         self._subscriber: Optional[_Subscriber] = None
+        self._epoch: Optional[bytes] = None
         self._listeners: Dict[bytes, List[Receiver]] = {}
         self._following: Dict[bytes, _Following] = {}
         endpoint: Any = TCP4ClientEndpoint(reactor, url.host, url.port, timeout=5)
         if url.tls:
             endpoint = wrapClientTLS(optionsForClientTLS(url.host), endpoint)
+        endpoint = _WatchedEndpoint(endpoint, self)
         retry = backoffPolicy(initialDelay=0.1, maxDelay=max_retry_delay)
         services: List[Tuple[Any, Any]] = [
             (_Commands, self._commands_ready),
@@ -314,16 +349,13 @@ class RedisBroker(MultiService):
 
     # -- Connection state ---------------------------------------------------
 
-    def startService(self) -> None:
-        super().startService()
-        self.reactor.callLater(5, self._still_down)
-
-    def _still_down(self) -> None:
-        if self.running and self.state == "starting":
+    def _unreachable(self, failure: Failure) -> None:
+        if self.running and self.state in ("starting", "up"):
             self._set_state(
                 "down",
-                "Broker: cannot reach Redis at {url}; retrying (backend publishes "
-                "answer 503 until it is reachable)",
+                "Broker: cannot reach Redis at {url} ({reason}); retrying, and "
+                "backend publishes answer 503 until it is reachable",
+                reason=failure.getErrorMessage(),
             )
 
     def _set_state(self, state: str, text: str, **fields: Any) -> None:
@@ -343,13 +375,15 @@ class RedisBroker(MultiService):
         """
         return self._commands is not None
 
-    def _commands_ready(self, protocol: _Commands) -> Deferred:
-        def ready(_: Any) -> None:
-            self._commands = protocol
-            self._set_state("up", "Broker: connected to Redis at {url} as node {node}")
-            self._resync_all()
+    # ClientService hands a proxy of the protocol to these; _ready fires
+    # with the protocol itself, which is what connectionLost reports.
 
-        return _ready(protocol).addCallback(ready)
+    def _commands_ready(self, proxy: Any) -> Deferred:
+        def ready(protocol: _Commands) -> Deferred:
+            self._commands = protocol
+            return self._both_ready()
+
+        return _ready(proxy).addCallback(ready)
 
     def _commands_lost(self, protocol: _Commands, why: Failure) -> None:
         if self._commands is protocol:
@@ -361,21 +395,44 @@ class RedisBroker(MultiService):
                     reason=why.getErrorMessage(),
                 )
 
-    def _subscriber_ready(self, protocol: _Subscriber) -> Deferred:
-        def ready(_: Any) -> Deferred:
-            self._subscriber = protocol
+    def _subscriber_ready(self, proxy: Any) -> Deferred:
+        def ready(protocol: _Subscriber) -> Deferred:
             channels = list(self._listeners) + list(self._following)
-            if not channels:
-                return defer.succeed(None)
-            return protocol.subscribe(channels).addCallback(
-                lambda _: self._resync_all()
-            )
+            d = protocol.subscribe(channels) if channels else defer.succeed(None)
+            return d.addCallback(subscribed, protocol)
 
-        return _ready(protocol).addCallback(ready)
+        def subscribed(_: Any, protocol: _Subscriber) -> Deferred:
+            self._subscriber = protocol
+            return self._both_ready()
+
+        return _ready(proxy).addCallback(ready)
 
     def _subscriber_lost(self, protocol: _Subscriber) -> None:
         if self._subscriber is protocol:
             self._subscriber = None
+
+    def _both_ready(self) -> Deferred:
+        """
+        Once both connections are up (and subscribed): notice whether Redis
+        lost its data since we last saw it, catch up every log, and say
+        we are connected.
+        """
+        if self._commands is None or self._subscriber is None:
+            return defer.succeed(None)
+        d = self._eval(_EPOCH, [self._key("epoch", "")], [new_node_id().encode()])
+
+        def check(epoch: bytes) -> None:
+            lost = self._epoch is not None and epoch != self._epoch
+            self._epoch = epoch
+            if lost:
+                self.log.warn("Broker: Redis at {url} came back without its data; "
+                              "storing again what this node holds", url=str(self.url))
+                for following in self._following.values():
+                    following.follower.restored()
+            self._resync_all()
+            self._set_state("up", "Broker: connected to Redis at {url} as node {node}")
+
+        return d.addCallback(check).addErrback(lambda _: None)
 
     def _command(self, name: str, *args: Any) -> Deferred:
         protocol = self._commands
@@ -443,7 +500,7 @@ class RedisBroker(MultiService):
             _APPEND,
             [self._key("log", log), self._key("seq", log)],
             [self._key("l", log), b"%d" % self.max_log_length,
-             _ms(self.max_log_age)] + list(payloads),
+             _ms(self.max_log_age), b"%d" % self.position(log)] + list(payloads),
         ).addCallback(int)
 
     def follow(self, log: str, follower: LogFollower) -> None:
@@ -527,13 +584,8 @@ class RedisBroker(MultiService):
                 return None
             if current < following.applied:
                 # Redis lost its data: number on from what we saw.
-                return self._eval(
-                    _RAISE, [counter], [b"%d" % following.applied]
-                ).addCallback(restored)
+                return self._eval(_RAISE, [counter], [b"%d" % following.applied])
             return self._read_gap(following, None)
-
-        def restored(raised: Any) -> None:
-            following.follower.restored()
 
         d.addCallback(got)
         d.addBoth(self._synced, following)

@@ -138,3 +138,127 @@ class CrossNodeTests(TestCase):
         self.assertEqual(done["ids"], list(range(320)), client.events[:20])
         self.assertGreaterEqual(len(client.named("cut")), 4)
         self.assertEqual(client.named("expired"), [])
+
+
+def player_ids(messages: List[Any]) -> List[int]:
+    return [m["message"]["delta"]["data"]["id"] for m in messages]
+
+
+class FailureTests(TestCase):
+    """
+    Nodes killed, Redis stopped, history trimmed.
+    """
+
+    timeout = 120
+
+    async def test_kill_9_node_under_load(self) -> None:
+        """
+        A node killed with kill -9 under load: its browser resumes on another node, nothing lost or repeated.
+        """
+        cluster = Cluster(self, count=3)
+        await cluster.start()
+        a, b, c = cluster.nodes
+        token = await b.authorize()
+        client = run_client(self, urls=[n.ws_url for n in cluster.nodes], token=token,
+                            expect=300)
+        await until(lambda: client.named("acquired"))
+        for batch in range(30):
+            if batch == 12:
+                a.kill()
+            code, body = await b.publish_players(list(range(batch * 10, batch * 10 + 10)))
+            self.assertEqual(code, 200, body)
+        await client.ended.addTimeout(60, reactor)
+        [done] = client.named("done")
+        self.assertEqual(done["ids"], list(range(300)))
+        urls = [e["url"] for e in client.named("connected")]
+        self.assertEqual(urls[0], a.ws_url)
+        self.assertNotIn(a.ws_url, urls[1:])
+        for node in (b, c):
+            self.assertNotIn("Traceback", node.output)
+
+    async def test_redis_stopped_and_restarted(self) -> None:
+        """
+        While Redis is down publishes answer 503 and browsers stay connected; after it returns they resume.
+        """
+        cluster = Cluster(self, count=2)
+        await cluster.start()
+        a, b = cluster.nodes
+        token = await a.authorize()
+        browser = await connect(a.ws_url)
+        await browser.call("datasync", "acquireSubscription", token=token)
+        await b.publish_players(list(range(5)))
+        first = [await browser.next_notification() for _ in range(5)]
+        self.assertEqual(player_ids(first), list(range(5)))
+
+        cluster.redis.stop()
+        await until(lambda: all("lost Redis" in n.output for n in cluster.nodes))
+        code, body = await b.publish_players([99])
+        self.assertEqual((code, body["message"]["message"]), (503, "Broker unavailable"))
+        code, body = await a.call("pubsub_backend", "publish", channel="c", message=1)
+        self.assertEqual(code, 503)
+        # The browser's connection and node-local services carry on.
+        self.assertEqual((await browser.call("pubsub", "subscribe", channel="x"))["type"], "response")
+
+        cluster.redis.start()
+        await cluster.connected(times=2)
+        await until(lambda: b.output.count("connected to Redis") >= 2)
+        code, body = await b.publish_players([5, 6])
+        self.assertEqual(code, 200, body)
+        resumed = [await browser.next_notification(timeout=10) for _ in range(2)]
+        self.assertEqual(player_ids(resumed), [5, 6])
+        self.assertEqual([m["message"]["seq"] for m in resumed], [6, 7])
+        # Its record was stored again: a cut browser re-acquires on B.
+        await browser.close()
+        other = await connect(b.ws_url)
+        reply = await other.call("datasync", "acquireSubscription", token=token, after=5)
+        self.assertEqual(reply["type"], "response", reply)
+        self.assertEqual(player_ids([await other.next_notification() for _ in range(2)]), [5, 6])
+        await other.close()
+        for node in cluster.nodes:
+            self.assertEqual(node.output.count("lost Redis"), 1)
+
+    async def test_retention_bound(self) -> None:
+        """
+        A replay within max_log_length succeeds; one reaching beyond it answers Subscription expired.
+        """
+        cluster = Cluster(self, count=2, config="[broker]\nmax_log_length = 20\n\n")
+        await cluster.start()
+        a, b = cluster.nodes
+        token = await a.authorize()
+        browser = await connect(a.ws_url)
+        await browser.call("datasync", "acquireSubscription", token=token)
+        await b.publish_players(list(range(5)))
+        self.assertEqual(player_ids([await browser.next_notification() for _ in range(5)]),
+                         list(range(5)))
+        await browser.close()
+        await b.publish_players(list(range(5, 15)))
+        again = await connect(b.ws_url)
+        reply = await again.call("datasync", "acquireSubscription", token=token, after=5)
+        self.assertEqual(reply["type"], "response", reply)
+        self.assertEqual(player_ids([await again.next_notification() for _ in range(10)]),
+                         list(range(5, 15)))
+        await again.close()
+        await a.publish_players(list(range(15, 40)))
+        last = await connect(a.ws_url)
+        reply = await last.call("datasync", "acquireSubscription", token=token, after=15)
+        self.assertEqual(reply["message"], "Subscription expired")
+        await last.close()
+
+    async def test_started_without_redis(self) -> None:
+        """
+        A node started while Redis is down says so in one line, answers 503, and works once Redis is up.
+        """
+        cluster = Cluster(self, count=1)
+        await cluster.start(redis=False)
+        [node] = cluster.nodes
+        await until(lambda: "cannot reach Redis" in node.output)
+        code, _ = await node.call("pubsub_backend", "publish", channel="c", message=1)
+        self.assertEqual(code, 503)
+        cluster.redis.start()
+        await cluster.connected()
+        browser = await connect(node.ws_url)
+        await browser.call("pubsub", "subscribe", channel="c")
+        await node.ok("pubsub_backend", "publish", channel="c", message=2)
+        self.assertEqual((await browser.next_notification())["message"]["message"], 2)
+        self.assertEqual(node.output.count("cannot reach Redis"), 1)
+        await browser.close()
