@@ -18,6 +18,11 @@ and for each phase the server CPU time per delivery (µs), publish-to-
 receipt latency (p50, p99), lost deliveries, and Redis's own CPU time per
 published delta.
 
+4. **receive** (``--phases receive``): the broker alone, in this process
+   pinned to ``--server-cpu``: CPU time per delta to append deltas one by
+   one and receive them back through Redis, with txredisapi's pure-Python
+   reply parser and with hiredis's.
+
 Pinning, on a 2-core machine: the nodes on CPU ``--server-cpu``; Redis,
 the load generator(s) and this publisher on CPU ``--client-cpu``. In the
 two-node phase both nodes share the server CPU. On a machine shared with
@@ -52,7 +57,7 @@ from fanout import (  # noqa: E402
     cpu_seconds,
     free_port,
 )
-from snorky.backend import SnorkyBackend  # noqa: E402
+from snorky.backend import SnorkyBackend  # noqa: E402,I100
 
 
 class Redis:
@@ -194,6 +199,69 @@ def two_nodes(options: argparse.Namespace, redis: Redis) -> None:
                 generator.stop()
 
 
+def receive_cost(parser: str, count: int, cpu: int) -> None:
+    """
+    Print the CPU time per delta of appending *count* single-delta batches
+    and receiving them back, in a child process using *parser*
+    (``pure`` or ``hiredis``).
+    """
+    output = subprocess.run(
+        ["taskset", "-c", str(cpu), sys.executable, os.path.abspath(__file__),
+         "--receive-child", parser, "--receive-count", str(count)],
+        capture_output=True, text=True, timeout=300,
+    )
+    print(output.stdout.strip() or output.stderr.strip().splitlines()[-1], flush=True)
+
+
+def receive_child(parser: str, count: int) -> None:
+    if parser == "pure":
+        sys.modules["hiredis"] = None  # type: ignore[assignment]
+    from twisted.internet import defer, task
+
+    import txredisapi
+    from snorky.broker import LogFollower, broker_from_url
+
+    payload = (b'{"type":"insert","model":"Bench","data":'
+               b'{"p":"receive","w":1,"s":12345,"t":1700000000000.5}}')
+
+    class Counter(LogFollower):
+        def __init__(self) -> None:
+            self.count = 0
+            self.done: defer.Deferred = defer.Deferred()
+
+        def entry(self, seq: int, data: bytes) -> None:
+            self.count += 1
+            if self.count == count:
+                self.done.callback(None)
+
+    @defer.inlineCallbacks
+    def run(reactor: Any) -> Any:
+        redis = Redis(int(os.environ.get("BENCH_REDIS_CPU", "1")))
+        try:
+            sender = broker_from_url(redis.url, node_id="sender")
+            receiver = broker_from_url(redis.url, node_id="receiver")
+            counter = Counter()
+            receiver.follow("bench", counter)
+            sender.startService()
+            receiver.startService()
+            yield task.deferLater(reactor, 1, lambda: None)
+            started = time.process_time()
+            for _ in range(count):
+                sender.append("bench", [payload])
+            yield counter.done
+            used = time.process_time() - started
+            print("receive, {:<9} {} deltas appended one by one and received: "
+                  "{:.1f} µs CPU per delta (both nodes' broker work)".format(
+                      txredisapi.RedisProtocol.__name__.replace("Protocol", ""),
+                      count, used / count * 1e6))
+            yield sender.stopService()
+            yield receiver.stopService()
+        finally:
+            redis.stop()
+
+    task.react(run)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=1000)
@@ -202,11 +270,16 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds; 0 skips")
     parser.add_argument("--workers", type=int, default=16,
                         help="publishing threads (requests in flight)")
-    parser.add_argument("--phases", default="inprocess,redis,two",
-                        help="comma-separated: inprocess, redis, two")
+    parser.add_argument("--phases", default="inprocess,redis,two,receive",
+                        help="comma-separated: inprocess, redis, two, receive")
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
+    parser.add_argument("--receive-count", type=int, default=5000)
+    parser.add_argument("--receive-child", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.receive_child:
+        receive_child(options.receive_child, options.receive_count)
+        return
     print("Command: {} {}".format(os.path.relpath(sys.executable), " ".join(sys.argv)))
     print("Nodes pinned to CPU {}; Redis, load generators and publisher to CPU {}".format(
         options.server_cpu, options.client_cpu))
@@ -222,6 +295,10 @@ def main() -> None:
                 one_node(options, "redis, 1 node", redis)
             elif phase == "two":
                 two_nodes(options, redis)
+            elif phase == "receive":
+                os.environ["BENCH_REDIS_CPU"] = str(options.client_cpu)
+                for name in ("pure", "hiredis"):
+                    receive_cost(name, options.receive_count, options.server_cpu)
             else:
                 parser.error("unknown phase {!r}".format(phase))
     finally:
