@@ -22,7 +22,7 @@ does with a shared broker instead of keeping tokens and buffers in memory.
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import LoopingCall

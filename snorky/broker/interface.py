@@ -20,7 +20,7 @@ nodes. A service asks :attr:`IBroker.shared` to know whether it must use
 logs and records (several nodes) or may keep its state in memory (one).
 """
 
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from twisted.internet.defer import Deferred
 from zope.interface import Attribute, Interface
