@@ -15,8 +15,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Snorky is installed in editable "compat" mode: the source tree goes on the
 # venv's path, so changes need no reinstall and twistd finds the plugin in
 # twisted/plugins/ (the default editable mode hides it). Setuptools calls
-# that mode transitional; its warning is silenced here, said once.
-PIP_INSTALL := PYTHONWARNINGS="ignore:Compat editable installs" $(PY) -m pip install --quiet --config-settings editable_mode=compat -e
+# that mode transitional, and the license classifier the issue tracker asked
+# for deprecated; their warnings are silenced here, said once.
+PIP_INSTALL := PYTHONWARNINGS="ignore:Compat editable installs,ignore:License classifiers" $(PY) -m pip install --quiet --config-settings editable_mode=compat -e
 KEPT_PYTHON := make: could not update the Python packages (offline?); keeping those installed
 
 .PHONY: run test setup check chromium redis test-python test-js docs typecheck
