@@ -171,7 +171,8 @@ class PlayersExampleTests(TestCase):
         self.assertIsNotNone(node, "node is needed for this test")
         browser = _Browser(restart)
         process = reactor.spawnProcess(
-            browser, node, [node, DRIVER, example.page_url + page], env=os.environ.copy()
+            browser, node, [node, DRIVER, example.page_url + page, page or "knockout"],
+            env=os.environ.copy()
         )
         killer = reactor.callLater(BROWSER_TIMEOUT, process.signalProcess, "KILL")
         code = await browser.ended
