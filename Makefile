@@ -3,7 +3,8 @@
 # Each sets up what it needs first, and only what it needs: `make run` the
 # Python virtual environment with Snorky and the npm packages of the example
 # page; `make test` also the test and documentation tools and, if missing,
-# Debian's chromium for the browser tests. Every setup step leaves a stamp
+# Debian's chromium and redis-server for the browser and cluster tests.
+# Every setup step leaves a stamp
 # file and runs again only when its inputs (setup.py, package-lock.json)
 # change, so a second `make run` needs no network and starts at once. A step
 # that fails (offline, say) leaves a working environment as it was.
