@@ -3,7 +3,8 @@
 # Each sets up what it needs first, and only what it needs: `make run` the
 # Python virtual environment with Snorky and the npm packages of the example
 # page; `make test` also the test and documentation tools and, if missing,
-# Debian's chromium for the browser tests. Every setup step leaves a stamp
+# Debian's chromium and redis-server for the browser and cluster tests.
+# Every setup step leaves a stamp
 # file and runs again only when its inputs (setup.py, package-lock.json)
 # change, so a second `make run` needs no network and starts at once. A step
 # that fails (offline, say) leaves a working environment as it was.
@@ -15,8 +16,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Snorky is installed in editable "compat" mode: the source tree goes on the
 # venv's path, so changes need no reinstall and twistd finds the plugin in
 # twisted/plugins/ (the default editable mode hides it). Setuptools calls
-# that mode transitional; its warning is silenced here, said once.
-PIP_INSTALL := PYTHONWARNINGS="ignore:Compat editable installs" $(PY) -m pip install --quiet --config-settings editable_mode=compat -e
+# that mode transitional, and the license classifier the issue tracker asked
+# for deprecated; their warnings are silenced here, said once.
+PIP_INSTALL := PYTHONWARNINGS="ignore:Compat editable installs,ignore:License classifiers" $(PY) -m pip install --quiet --config-settings editable_mode=compat -e
 KEPT_PYTHON := make: could not update the Python packages (offline?); keeping those installed
 
 .PHONY: run test setup check chromium redis test-python test-js docs typecheck

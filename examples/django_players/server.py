@@ -14,6 +14,7 @@ from twisted.web.wsgi import WSGIResource
 
 from examples.django_players.settings import configure
 from examples.players.server import registries
+from examples.players.store import SAMPLE
 from examples.players.web import PlayersWeb
 from snorky.server import ServerOptions, SnorkySite
 
@@ -54,6 +55,10 @@ def _create_tables() -> None:
     if Player._meta.db_table not in connection.introspection.table_names():
         with connection.schema_editor() as editor:
             editor.create_model(Player)
+        # The sample players of the Klein example. bulk_create sends no
+        # signals, so publishes no deltas: no page is open yet, and this
+        # thread must not wait for the reactor it runs in.
+        Player.objects.bulk_create([Player(name=name, color=color) for name, color in SAMPLE])
     # The reactor's thread makes no more queries.
     connection.close()
 
@@ -69,7 +74,7 @@ async def start(
     the reactor.
 
     :param db_path: the SQLite database file; its table is created if
-        missing.
+        missing, with the sample players.
     :returns: the page's URL.
     """
     apps = registries(reactor)
@@ -91,7 +96,8 @@ async def start(
     api = WSGIResource(reactor, threads, get_wsgi_application())
     # Only the page's routes are reached: /api/ is Django's.
     page = PlayersWeb(
-        None, None, "ws://{}/ws".format(snorky), "http://{}/sockjs".format(snorky)
+        None, None, "ws://{}/ws".format(snorky), "http://{}/sockjs".format(snorky),
+        title="Players (Django)",
     )
     web = await _listen(reactor, host, web_port, Site(_Root(api, page.resource())))
     return "http://{}/".format(web)

@@ -3,12 +3,13 @@
 import sqlite3
 from typing import Any, Dict, List, Optional, Tuple
 
-__all__ = ["COLORS", "PlayerError", "PlayerStore"]
+__all__ = ["COLORS", "SAMPLE", "PlayerError", "PlayerStore"]
 
 #: The colours a player may have.
 COLORS = ("red", "green", "blue", "yellow", "purple")
 
-_SAMPLE = (("Alice", "red"), ("Bob", "blue"), ("Carol", "green"))
+#: The players a new database starts with (name, colour).
+SAMPLE = (("Alice", "red"), ("Bob", "blue"), ("Carol", "green"))
 
 Player = Dict[str, Any]
 
@@ -67,7 +68,7 @@ class PlayerStore:
                 " color TEXT NOT NULL)"
             )
         if sample and self.db.execute("SELECT COUNT(*) FROM player").fetchone()[0] == 0:
-            for name, color in _SAMPLE:
+            for name, color in SAMPLE:
                 self.create(name, color)
 
     def close(self) -> None:

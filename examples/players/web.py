@@ -69,15 +69,18 @@ class PlayersWeb:
         host and port.
     :param sockjs_url: Snorky's SockJS URL, used by the page with
         ``?transport=sockjs``.
+    :param title: the page's title, which tells the examples apart.
     """
 
     app = Klein()
     log = Logger()
 
     def __init__(
-        self, store: PlayerStore, backend: Any, websocket_url: str, sockjs_url: str
+        self, store: PlayerStore, backend: Any, websocket_url: str, sockjs_url: str,
+        title: str = "Players (Klein)",
     ) -> None:
         self.store = store
+        self.title = title
         self.backend = backend
         self.websocket_url = websocket_url
         self.sockjs_url = sockjs_url
@@ -142,6 +145,7 @@ class PlayersWeb:
             page = f.read()
         # In a <script> element "</" must not appear; JSON allows "<\/".
         page = page.replace("{{snorky_js}}", html.escape(snorky_js))
+        page = page.replace("{{title}}", html.escape(self.title))
         page = page.replace("{{config}}", config.replace("</", "<\\/"))
         request.setHeader(b"Content-Type", b"text/html; charset=utf-8")
         return page.encode("utf-8")

@@ -85,7 +85,7 @@ class Tasks:
         if not isinstance(title, str) or not title.strip():
             raise ValueError("A task needs a title")
         with self.lock:
-            task = {"id": self.next_id, "title": title.strip(), "done": False}
+            task: Dict[str, Any] = {"id": self.next_id, "title": title.strip(), "done": False}
             self.next_id += 1
             self.tasks[task["id"]] = task
             self.snorky.publish_deltas([{"type": "insert", "model": "Task", "data": task}])

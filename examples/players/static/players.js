@@ -47,7 +47,16 @@
     vm.filter = ko.observable(config.colors.indexOf(params.get("color")) === -1
                               ? undefined : params.get("color"));
     vm.status = ko.observable("connecting");
-    vm.error = ko.observable("");
+    // Changes are offered only while connected: made while offline, they
+    // would not show on this page until it reconnects.
+    vm.online = ko.pureComputed(() => vm.status() === "online");
+    vm.loaded = ko.observable(false);
+    // Loading's error stays until a load succeeds; a change's error until
+    // the next change, or until the input it was about is edited.
+    vm.loadError = ko.observable("");
+    vm.changeError = ko.observable("");
+    vm.error = ko.pureComputed(() => vm.loadError() || vm.changeError());
+    const clearChangeError = () => vm.changeError("");
     vm.newName = ko.observable("");
     vm.newColor = ko.observable(config.colors[0]);
     vm.transport = useSockJS ? "SockJS" : "WebSocket";
@@ -75,8 +84,16 @@
     snorky.disconnected.add(() => vm.status("offline"));
     snorky.reconnecting.add(() => vm.status("reconnecting"));
 
+    function watchedRow(player) {
+      const item = row(player);
+      item.draftName.subscribe(clearChangeError);
+      return item;
+    }
+    vm.newName.subscribe(clearChangeError);
+    vm.newColor.subscribe(clearChangeError);
+
     const processor = new Snorky.DataSync.CollectionDeltaProcessor({
-      Player: new Snorky.DataSync.KnockoutCollection(vm.players, {transformItem: row})
+      Player: new Snorky.DataSync.KnockoutCollection(vm.players, {transformItem: watchedRow})
     });
     datasync.deltaReceived.add(processor.processDelta, processor);
 
@@ -95,6 +112,7 @@
         await datasync.cancelSubscription({token: old}).then(null, () => {});
       }
       const color = vm.filter();
+      vm.loaded(false);
       const response = await fetch(
         "/api/players" + (color ? "?color=" + encodeURIComponent(color) : ""),
         {headers: {"X-Snorky": "Subscribe"}});
@@ -102,16 +120,17 @@
       if (!response.ok) {
         throw new Error(data.error || response.statusText);
       }
-      vm.players(data.map(row));
+      vm.players(data.map(watchedRow));
+      vm.loaded(true);
       token = response.headers.get("X-Subscription-Token");
       await datasync.acquireSubscription({token: token});
-      vm.error("");
+      vm.loadError("");
     }
 
     function reload() {
       clearTimeout(retry);
       loading = loading.then(load).then(null, (err) => {
-        vm.error("Could not load the players: " + err.message + " (retrying)");
+        vm.loadError("Could not load the players: " + err.message + " (retrying)");
         retry = setTimeout(reload, RETRY_MS);
       });
     }
@@ -132,7 +151,7 @@
     });
 
     function report(promise) {
-      promise.then(() => vm.error(""), (err) => vm.error(err.message));
+      promise.then(clearChangeError, (err) => vm.changeError(err.message));
     }
 
     vm.add = () => {

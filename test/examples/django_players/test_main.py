@@ -21,6 +21,7 @@ from twisted.trial.unittest import TestCase
 from twisted.web.client import Agent, HTTPConnectionPool
 from treq.client import HTTPClient
 
+from examples.players.store import SAMPLE
 from test import wsclient
 from test.helpers import PLAYERS_BROWSER_TIMEOUT, PLAYERS_DRIVER, PlayersBrowser
 
@@ -123,8 +124,11 @@ class DjangoPlayersExampleTests(TestCase):
             http = _http()
             page = await treq.text_content(await http.get(url))
             config = json.loads(_CONFIG.search(page).group(1))
+            self.assertIn("<title>Players (Django)</title>", page)
             response = await http.get(url + "api/players", headers={"X-Snorky": "Subscribe"})
-            self.assertEqual(json.loads(await treq.content(response)), [])
+            # A new database starts with the Klein example's sample players.
+            self.assertEqual([(p["name"], p["color"]) for p in json.loads(await treq.content(response))],
+                             list(SAMPLE))
             [token] = response.headers.getRawHeaders("X-Subscription-Token")
 
             browser = await wsclient.connect(config["websocketUrl"])

@@ -1,14 +1,19 @@
 /*
  * Drives the Players example in headless Chromium (playwright-core):
  *
- *   node browser.js PAGE_URL
+ *   node browser.js PAGE_URL [PAGE]
  *
- * For WebSocket and then SockJS, page A (all colours) adds, renames,
- * recolours and deletes a player while page B watches a colour filter;
- * each change must show in B within WITHIN_MS. Then it asks for a server
- * restart by printing "RESTART" and waits for "RESTARTED" on stdin (the
- * test adds a player to the database while the server is down): B must
- * catch up, and show live changes again.
+ * PAGE is "knockout" (the default: the page `make run` opens), "react" or
+ * "vue". On the Knockout page, first a page whose list is slow to come
+ * must say it is loading, not that there are no players, and must tell
+ * the user to open a second window. Then, for WebSocket and then SockJS, page A (all colours) adds,
+ * renames, recolours and deletes a player while page B watches a colour
+ * filter; each change must show in B within WITHIN_MS, and (Knockout) an
+ * error about a bad name must go once the name is edited. Then it asks for
+ * a server restart by printing "RESTART" and waits for "RESTARTED" on
+ * stdin (the test adds a player to the database while the server is
+ * down): (Knockout) while reconnecting, B's buttons must be disabled; B
+ * must catch up, and show live changes again.
  *
  * It prints "ok {latencies}" and exits 0, or what went wrong and exits 1.
  * CHROMIUM names the browser (default /usr/bin/chromium).
@@ -19,8 +24,13 @@ const readline = require("node:readline");
 const {chromium} = require("playwright-core");
 
 const url = process.argv[2];
+// The checks of the Knockout page's loading state, errors and disabled
+// buttons; the React and Vue pages do not have those (yet).
+const knockout = (process.argv[3] || "knockout") === "knockout";
 const WITHIN_MS = 1000;
-const LOAD_MS = 10000;
+// Generous: under load a restarted server and a reconnecting page, with
+// its back-off, take seconds.
+const LOAD_MS = 20000;
 // What Chromium logs while a server is down is expected noise.
 const EXPECTED_CONSOLE = /WebSocket connection|ERR_CONNECTION_REFUSED|Failed to load resource/;
 
@@ -73,6 +83,44 @@ async function shows(page, name, present, what, timeout) {
   }
 }
 
+async function loading(browser, errors) {
+  const page = await browser.newPage();
+  page.on("pageerror", (err) => errors.push("loading: " + err.message));
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  await page.route("**/api/players*", async (route) => {
+    await released;
+    await route.continue();
+  });
+  await page.goto(url);
+  await page.waitForSelector("#loading", {state: "visible", timeout: LOAD_MS});
+  if (await page.isVisible("#empty")) {
+    throw new Error("the page says there are no players while loading them");
+  }
+  const title = await page.title();
+  if (!/^Players \(\w+\)$/.test(title) || title !== await page.textContent("h1")) {
+    throw new Error("the page's title is " + JSON.stringify(title));
+  }
+  if (!/second window/.test(await page.textContent("#hint"))) {
+    throw new Error("the page does not suggest a second window");
+  }
+  release();
+  await online(page);
+  await page.waitForSelector("#loading", {state: "hidden", timeout: WITHIN_MS});
+  await page.close();
+}
+
+// Wait until #error is empty (or, with present true, is not).
+async function error(page, present, what) {
+  try {
+    await page.waitForFunction(
+      (yes) => (document.getElementById("error").textContent !== "") === yes,
+      present, {timeout: WITHIN_MS});
+  } catch (err) {
+    throw new Error(what + ": the error is " + JSON.stringify(await page.textContent("#error")));
+  }
+}
+
 async function filter(page, color) {
   await page.selectOption("#filter", color);
   await online(page);
@@ -100,7 +148,15 @@ async function scenario(browser, transport, errors) {
   await row(a, name).locator("select.recolor").selectOption("blue");
   await shows(b, name, true, "recoloured blue, into the blue list");
 
+  if (knockout) {
+    await row(a, name).locator(".rename-input").fill("");
+    await row(a, name).locator("button.rename").click();
+    await error(a, true, "an empty name refused");
+  }
   await row(a, name).locator(".rename-input").fill(renamed);
+  if (knockout) {
+    await error(a, false, "the name edited");
+  }
   await row(a, name).locator("button.rename").click();
   await shows(b, renamed, true, "renamed");
   await shows(b, name, false, "old name gone");
@@ -113,6 +169,17 @@ async function scenario(browser, transport, errors) {
   // A restart: Snorky forgets the subscriptions; the pages reconnect,
   // find theirs expired and fetch the list again.
   process.stdout.write("RESTART\n");
+  if (knockout) {
+    try {
+      await b.waitForFunction(
+        () => document.getElementById("status").textContent !== "online" &&
+              Array.from(document.querySelectorAll("#add button, #players button, #players select"))
+                .every((control) => control.disabled),
+        null, {timeout: LOAD_MS});
+    } catch (err) {
+      throw new Error("while reconnecting, the buttons stayed enabled");
+    }
+  }
   const answer = await lines.next();
   if (answer.value !== "RESTARTED") {
     throw new Error("the test did not restart the server: " + JSON.stringify(answer));
@@ -136,6 +203,9 @@ async function main() {
   });
   const errors = [];
   try {
+    if (knockout) {
+      await loading(browser, errors);
+    }
     for (const transport of ["websocket", "sockjs"]) {
       await scenario(browser, transport, errors);
     }

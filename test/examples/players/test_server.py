@@ -134,7 +134,8 @@ class PlayersExampleTests(TestCase):
         self.assertIsNotNone(node, "node is needed for this test")
         browser = PlayersBrowser(restart)
         process = reactor.spawnProcess(
-            browser, node, [node, PLAYERS_DRIVER, example.page_url + page], env=os.environ.copy()
+            browser, node, [node, PLAYERS_DRIVER, example.page_url + page, page or "knockout"],
+            env=os.environ.copy()
         )
         killer = reactor.callLater(PLAYERS_BROWSER_TIMEOUT, process.signalProcess, "KILL")
         code = await browser.ended

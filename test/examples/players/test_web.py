@@ -184,11 +184,13 @@ class PlayersWebTests(TestCase):
 
     def test_page(self) -> None:
         """
-        The page loads snorky.js from Snorky's port and carries the URLs and
-        colours in its configuration.
+        The page, titled "Players (Klein)", loads snorky.js from Snorky's
+        port and carries the URLs and colours in its configuration.
         """
         response, content = self.request("GET", "/")
         page = content.decode("utf-8")
+        self.assertIn("<title>Players (Klein)</title>", page)
+        self.assertIn("<h1>Players (Klein)</h1>", page)
         self.assertIn('<script src="http://snorky:5001/snorky.js"></script>', page)
         start = page.index('<script id="config" type="application/json">')
         config = page[page.index(">", start) + 1:page.index("</script>", start)]

@@ -58,6 +58,8 @@ class _Process(ProcessProtocol):
 
     def __init__(self, pattern: Optional[bytes]) -> None:
         self.output = b""
+        #: The process, once spawned.
+        self.running: Any = None
         self.pattern = re.compile(pattern) if pattern else None
         self.printed: Deferred = Deferred()
         self.ended: Deferred = Deferred()
@@ -90,12 +92,12 @@ class QuickStartTests(TestCase):
         """
         process = _Process(pattern)
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SNORKY_BACKEND_KEY")}
-        process.transport = reactor.spawnProcess(process, args[0], args, env=env, path=cwd)
+        process.running = reactor.spawnProcess(process, args[0], args, env=env, path=cwd)
 
         def stop() -> Any:
             if not process.ended.called:
                 try:
-                    process.transport.signalProcess("KILL")
+                    process.running.signalProcess("KILL")
                 except ProcessExitedAlready:
                     pass
                 return process.ended
@@ -119,8 +121,7 @@ class QuickStartTests(TestCase):
         pages show the list and follow every change the script makes
         (browser.js checks each step).
         """
-        node = shutil.which("node")
-        self.assertIsNotNone(node, "node is needed for this test")
+        node = shutil.which("node") or self.fail("node is needed for this test")
         # A folder like the project root: snorky.toml and the environment.
         here = os.path.abspath(self.mktemp())
         os.mkdir(here)
@@ -156,7 +157,7 @@ class QuickStartTests(TestCase):
         page_url = await web.printed.addTimeout(START_TIMEOUT, reactor)
 
         browser = self.spawn([node, DRIVER, page_url, sys.executable, ROOT], ROOT)
-        killer = reactor.callLater(BROWSER_TIMEOUT, browser.transport.signalProcess, "KILL")
+        killer = reactor.callLater(BROWSER_TIMEOUT, browser.running.signalProcess, "KILL")
         code = await browser.ended
         if killer.active():
             killer.cancel()
@@ -170,7 +171,7 @@ class QuickStartTests(TestCase):
         self.addCleanup(client.close)
         token = client.authorize_subscription([{"dealer": "tasks_by_done", "query": False}])
         self.assertEqual(len(token), 43)
-        snorky.transport.signalProcess("TERM")
+        snorky.running.signalProcess("TERM")
         await snorky.ended
         self.assertNotIn(key.encode("ascii"), snorky.output)
 
