@@ -52,6 +52,17 @@ class ReadTextTests(TestCase):
         self.assertEqual(request.code, 500)
 
 
+    def test_no_body(self):
+        """
+        A request whose body is gone (twisted.web drops it once the
+        request is finished) is ``500 Payload expected.``, not a crash.
+        """
+        request = _request()
+        request.content = None
+        self.assertEqual(read_text(request, 10), b"Payload expected.")
+        self.assertEqual(request.code, 500)
+
+
 class CallbackTests(TestCase):
     """
     Tests for `callback_of`.
