@@ -3,6 +3,7 @@
 from typing import Optional
 
 from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
 
 from snorky.reactors import default_reactor
 
@@ -11,10 +12,14 @@ __all__ = ["LogLimiter"]
 
 class LogLimiter:
     """
-    Allows at most *burst* log lines per *interval* seconds.
+    Allows at most *burst* log lines per *interval* seconds. The first
+    line of a later interval comes after one that says how many were left
+    out, so that a quiet log is never mistaken for a quiet server.
 
     :param clock: the global reactor when ``None``.
     """
+
+    log = Logger()
 
     def __init__(
         self,
@@ -34,6 +39,12 @@ class LogLimiter:
         """
         now = self._clock.seconds()
         if now - self._window_start >= self._interval:
+            if self._count > self._burst:
+                self.log.warn(
+                    "{count} similar log lines left out in {seconds} s",
+                    count=self._count - self._burst,
+                    seconds=round(now - self._window_start),
+                )
             self._window_start = now
             self._count = 0
         self._count += 1

@@ -9,12 +9,10 @@ import signal
 from typing import Any, List, Optional, Tuple
 
 import treq
-from twisted.internet import reactor
 from twisted.internet.defer import Deferred
-from twisted.internet.task import deferLater
 
-from test.redisserver import RedisServer, free_port
-from test.test_twistd import run_twistd, wait_listening
+from test.helpers import free_port, run_twistd, wait_listening, wait_until
+from test.redisserver import RedisServer
 
 __all__ = ["KEY", "CONFIG", "Node", "Cluster", "until"]
 
@@ -36,13 +34,10 @@ kind = "filter"
 
 async def until(check: Any, timeout: float = 20.0, step: float = 0.05) -> None:
     """
-    Wait until ``check()`` is true, polling on the reactor.
+    Wait until ``check()`` is true: :func:`test.helpers.wait_until` with
+    the patience a cluster needs.
     """
-    for _ in range(int(timeout / step)):
-        if check():
-            return
-        await deferLater(reactor, step, lambda: None)
-    raise AssertionError("timed out waiting for {}".format(check))
+    await wait_until(check, "the cluster", timeout, step)
 
 
 class Node:

@@ -12,16 +12,9 @@ import tempfile
 import time
 from typing import Optional
 
-__all__ = ["RedisServer", "free_port"]
+from test.helpers import free_port
 
-
-def free_port() -> int:
-    """
-    A TCP port on 127.0.0.1 that nothing listens on right now.
-    """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["RedisServer"]
 
 
 class RedisServer:

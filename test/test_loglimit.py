@@ -2,6 +2,7 @@
 
 from twisted.internet import reactor
 from twisted.internet.task import Clock
+from twisted.logger import capturedLogs
 from twisted.trial.unittest import TestCase
 
 from snorky.loglimit import LogLimiter
@@ -81,3 +82,19 @@ class LogLimiterTests(TestCase):
         limiter = LogLimiter()
         self.assertIs(limiter._clock, reactor)
         self.assertTrue(limiter.allow())
+
+    def test_left_out_counted(self) -> None:
+        """
+        When a new interval starts after lines were left out, one line says
+        how many; none is written when nothing was left out.
+        """
+        clock = Clock()
+        limiter = LogLimiter(clock, burst=2, interval=10)
+        with capturedLogs() as events:
+            self.allowed(limiter, 7)
+            clock.advance(10)
+            self.assertTrue(limiter.allow())
+            clock.advance(10)
+            self.assertTrue(limiter.allow())
+        notes = [e for e in events if "left out" in e.get("log_format", "")]
+        self.assertEqual([(e["count"], e["seconds"]) for e in notes], [(5, 10)])

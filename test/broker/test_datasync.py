@@ -10,8 +10,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
 from snorky.broker import InProcessBroker
-from test.helpers import RecordingClient
-from test.services.datasync.test_service import Harness, delete, insert, update
+from test.helpers import Harness, RecordingClient, delete, insert, update
 
 
 class Cluster:
