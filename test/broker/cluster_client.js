@@ -1,7 +1,8 @@
 /*
  * A browser of the cluster tests: snorky.js in Node, holding one DataSync
  * subscription, that cuts its own connection every CUT deltas and then
- * reconnects to the next node of the list.
+ * reconnects (snorky.js moves to the next URL of its list on every
+ * reconnection, so each one reaches another node).
  *
  *   node cluster_client.js '{"urls": [...], "token": "...", "expect": 300, "cut": 70}'
  *
@@ -14,7 +15,6 @@ const Snorky = require("../../snorky/static/snorky.js");
 const WebSocket = require("ws");
 
 const options = JSON.parse(process.argv[2]);
-let urlIndex = 0;
 const ids = [];
 const seqs = [];
 let sinceCut = 0;
@@ -23,7 +23,7 @@ function emit(object) {
   process.stdout.write(JSON.stringify(object) + "\n");
 }
 
-const snorky = new Snorky(WebSocket, options.urls[0], {datasync: Snorky.DataSync},
+const snorky = new Snorky(WebSocket, options.urls, {datasync: Snorky.DataSync},
                           {reconnect: {initialDelay: 20, maxDelay: 200, maxAttempts: 1000}});
 const datasync = snorky.services.datasync;
 
@@ -46,11 +46,7 @@ datasync.deltaReceived.add((delta) => {
   }
 });
 datasync.subscriptionExpired.add((token, err) => emit({event: "expired", error: err.message}));
-snorky.reconnecting.add(() => {
-  // After a cut, or a node that is gone: try the next one.
-  urlIndex = (urlIndex + 1) % options.urls.length;
-  snorky.url = options.urls[urlIndex];
-});
+snorky.disconnected.add(() => emit({event: "disconnected", at: ids.length}));
 snorky.connected.add(() => emit({event: "connected", url: snorky.url}));
 
 let acquired = false;

@@ -165,11 +165,13 @@ class FailureTests(TestCase):
         for batch in range(30):
             if batch == 12:
                 a.kill()
+                await a.proto.ended
             code, body = await b.publish_players(list(range(batch * 10, batch * 10 + 10)))
             self.assertEqual(code, 200, body)
         await client.ended.addTimeout(60, reactor)
         [done] = client.named("done")
-        self.assertEqual(done["ids"], list(range(300)))
+        self.assertEqual(done["ids"], list(range(300)),
+                         [e for e in client.events if e.get("event") != "done"])
         urls = [e["url"] for e in client.named("connected")]
         self.assertEqual(urls[0], a.ws_url)
         self.assertNotIn(a.ws_url, urls[1:])
