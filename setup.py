@@ -19,6 +19,7 @@ setup(
         "autobahn>=23.1",
         "klein>=23.5",
         "treq>=23.11",
+        "prometheus_client>=0.17",
     ],
     extras_require={
         "test": [

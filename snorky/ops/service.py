@@ -1,0 +1,123 @@
+"""
+`OpsService`: the metrics of a server and its ``ops`` ports, as one piece
+of the service tree :func:`snorky.server.make_service` builds.
+
+``make_service`` asks it, for each ordinary port, for the registry to give
+the port's transports (:meth:`OpsService.watch`), tells it the port's site
+and service once built (:meth:`OpsService.attach`), and listens on each
+``ops`` port with :meth:`OpsService.site`.
+"""
+
+from typing import Any, Mapping, Optional, Tuple
+
+from twisted.application.service import Service
+from twisted.web.server import Site
+
+from snorky.ops.metrics import Metrics, WatchedPort
+from snorky.ops.resource import OpsOptions, OpsResource
+from snorky.ports import PortSpec, PortSpecError
+from snorky.registry import ServiceRegistry
+
+__all__ = ["OpsService", "OpsSite", "ops_endpoint"]
+
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def ops_endpoint(spec: PortSpec, options: OpsOptions) -> str:
+    """
+    The endpoint an ``ops`` port listens on: a TCP endpoint without an
+    ``interface`` listens on loopback only. One on another interface
+    needs credentials.
+
+    :raises PortSpecError: for an ops port beyond loopback without a key
+        or basic auth.
+    """
+    endpoint = spec.endpoint
+    parts = endpoint.split(":")
+    if parts[0] not in ("tcp", "tcp6"):
+        return endpoint
+    interface = None
+    for part in parts[1:]:
+        if part.startswith("interface="):
+            interface = part[len("interface="):].strip("[]")
+    if interface is None:
+        return endpoint + ":interface=" + ("::1" if parts[0] == "tcp6" else "127.0.0.1")
+    if interface not in _LOOPBACK and not interface.startswith("127.") \
+            and not options.protected:
+        raise PortSpecError(
+            "port spec {!r}: an ops port beyond loopback needs --ops-key-file "
+            "or --ops-basic-auth-file".format(str(spec))
+        )
+    return endpoint
+
+
+class OpsSite(Site):
+    """
+    The site of an ``ops`` port; it has no clients to close on shutdown.
+    """
+
+    def __init__(self, resource: OpsResource, reactor: Any = None) -> None:
+        super().__init__(resource, reactor=reactor)
+        self.closers: list = []
+        # Prometheus scrapes every few seconds: no access log line for each.
+        self.noisy = False
+
+    def log(self, request: Any) -> None:
+        pass
+
+
+class OpsService(Service):
+    """
+    Keeps the metrics of one server: starts and stops what records as it
+    happens, and builds the ``ops`` ports' sites.
+
+    :param options: the ops ports' credentials and readiness checks.
+    :param reactor: for the metrics' timers and the sites.
+    """
+
+    def __init__(self, options: Optional[OpsOptions] = None, reactor: Any = None) -> None:
+        self.options = options or OpsOptions()
+        self.reactor = reactor
+        self.metrics = Metrics(reactor)
+
+    def watch(self, spec: PortSpec, registry: ServiceRegistry) -> Tuple[WatchedPort, Any]:
+        """
+        Start counting the port of *spec*, serving *registry*.
+
+        :returns: the port's record and the registry its transports get.
+        """
+        name = self.metrics.port_name(spec.registry)
+        return self.metrics.watch_port(name, spec.protocols, registry)
+
+    def attach(self, port: WatchedPort, site: Any, service: Any) -> None:
+        """
+        Tell the metrics about the port's *site* (its transports) and its
+        *service* (whether it listens), and make it a readiness check.
+        """
+        port.websocket = getattr(site, "websocket_factory", None)
+        port.sockjs = getattr(site, "sockjs_resource", None)
+        port.listening = lambda: service.running and service.port is not None
+        if "http" in port.protocols:
+            self.metrics.count_responses(port, site)
+        self.options.readiness.add("port " + port.name, port.listening)
+
+    def watch_registries(self, registries: Mapping[str, ServiceRegistry]) -> None:
+        """
+        Export the services of every registry.
+        """
+        for name, registry in registries.items():
+            self.metrics.watch_registry(name, registry)
+
+    def site(self) -> OpsSite:
+        """
+        A new site serving the ops resource.
+        """
+        return OpsSite(OpsResource(self.metrics.registry, self.options), self.reactor)
+
+    def startService(self) -> None:
+        super().startService()
+        self.metrics.start()
+
+    def stopService(self) -> None:
+        super().stopService()
+        self.metrics.stop()
