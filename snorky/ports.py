@@ -12,7 +12,8 @@ __all__ = [
 ]
 
 #: The protocols a port can serve, joined with ``+`` in a port spec.
-PROTOCOLS = ("websocket", "sockjs", "http")
+#: ``ops`` (metrics, health, status page) serves no registry and goes alone.
+PROTOCOLS = ("websocket", "sockjs", "http", "ops")
 
 #: The protocols that hand clients to the registry's services without
 #: checking the backend key: a registry with private services must not be
@@ -65,4 +66,6 @@ def parse_port_spec(spec: str) -> PortSpec:
             )
     if len(set(names)) != len(names):
         raise PortSpecError("port spec {!r} names a protocol twice".format(spec))
+    if "ops" in names and len(names) > 1:
+        raise PortSpecError("port spec {!r}: ops cannot share a port".format(spec))
     return PortSpec(registry, names, endpoint)

@@ -95,6 +95,9 @@ class ServerOptions:
     backend_timeout: float = 30.0
     limits: PortLimits = field(default_factory=PortLimits)
     allow_unkeyed_private: bool = False
+    #: Credentials and readiness checks of ``ops`` ports
+    #: (:class:`snorky.ops.OpsOptions`); defaults when ``None``.
+    ops: Any = None
 
 
 class ListenError(Exception):
@@ -137,16 +140,21 @@ class SnorkySite(Site):
     ) -> None:
         root = Resource()
         self.closers: List[Callable[[], Deferred]] = []
+        # The transports, for the metrics of the ops port.
+        self.websocket_factory: Optional[SnorkyWebSocketFactory] = None
+        self.sockjs_resource: Any = None
         if "websocket" in protocols:
             factory = SnorkyWebSocketFactory(
                 registry, options.websocket, reactor=reactor
             )
+            self.websocket_factory = factory
             root.putChild(b"ws", websocket_resource(factory))
             self.closers.append(factory.close_all)
         if "sockjs" in protocols:
             from snorky.transports.sockjs import sockjs_resource
 
             sockjs = sockjs_resource(registry, options.sockjs, reactor=reactor)
+            self.sockjs_resource = sockjs
             root.putChild(b"sockjs", sockjs)
             self.closers.append(sockjs.close_all)
         if "http" in protocols:
@@ -312,7 +320,9 @@ def make_service(
     broker: Any = None,
 ) -> MultiService:
     """
-    Build the service tree: one :class:`PortService` per port spec.
+    Build the service tree: one :class:`PortService` per port spec. With
+    an ``ops`` port, the other ports and the registries are counted and
+    served as metrics there (:mod:`snorky.ops`).
 
     A port that serves ``http`` or a registry with private services is a
     backend port: when its endpoint is TCP and names no interface, it
@@ -342,7 +352,16 @@ def make_service(
         attach_broker(registries, broker)
         if IService.providedBy(broker):
             broker.setServiceParent(top)
+    ops = None
+    if any("ops" in spec.protocols for spec in ports):
+        from snorky.ops import OpsService
+
+        ops = OpsService(options.ops, reactor)
+        ops.setServiceParent(top)
     for spec in ports:
+        if ops is not None and "ops" in spec.protocols:
+            _ops_port(ops, spec, reactor).setServiceParent(top)
+            continue
         registry = registries.get(spec.registry)
         if registry is None:
             raise PortSpecError(
@@ -366,8 +385,17 @@ def make_service(
         backend = bool(private) or "http" in spec.protocols
         if backend:
             spec = loopback_by_default(spec)
-        site = SnorkySite(registry, spec.protocols, options, reactor)
-        PortService(spec, site, reactor, limits, backend).setServiceParent(top)
+        if ops is None:
+            site = SnorkySite(registry, spec.protocols, options, reactor)
+            PortService(spec, site, reactor, limits, backend).setServiceParent(top)
+            continue
+        watched, counted = ops.watch(spec, registry)
+        site = SnorkySite(counted, spec.protocols, options, reactor)
+        port = PortService(spec, site, reactor, limits, backend)
+        port.setServiceParent(top)
+        ops.attach(watched, site, port)
+    if ops is not None:
+        ops.watch_registries(registries)
     return top
 
 
@@ -383,3 +411,11 @@ def attach_broker(registries: Mapping[str, ServiceRegistry], broker: Any) -> Non
             if use is not None and id(service) not in seen:
                 seen.add(id(service))
                 use(broker)
+
+
+def _ops_port(ops: Any, spec: PortSpec, reactor: Any) -> "PortService":
+    from snorky.ops.service import check_exposure
+
+    spec = loopback_by_default(spec)
+    check_exposure(spec, ops.options)
+    return PortService(spec, ops.site(), reactor)

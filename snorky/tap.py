@@ -15,6 +15,8 @@ from snorky.app import default_app
 from snorky.broker.config import broker_from_config
 from snorky.configfile import load_toml
 from snorky.limits import PortLimits, raise_open_file_limit
+from snorky.ops.logs import json_logger, register_secret
+from snorky.ops.resource import OpsOptions
 from snorky.ports import PortSpec, PortSpecError, parse_port_spec
 from snorky.registry import ServiceRegistry
 from snorky.server import ListenError, ServerOptions, make_service
@@ -100,6 +102,12 @@ class Options(usage.Options):
          "and DataSync with the other nodes using this Redis (see [broker] in "
          "the --config file)."],
         ["node-id", None, None, "This node's name in the cluster (default: random)."],
+        ["ops-key-file", None, None,
+         "File holding the key an ops port requires (Authorization: Bearer KEY)."],
+        ["ops-basic-auth-file", None, None,
+         "File holding USER:PASSWORD for HTTP basic auth on ops ports."],
+        ["log-json", None, None,
+         "Log one JSON object per line to this file ('-': standard output)."],
     ]
 
     optFlags = [
@@ -253,7 +261,33 @@ def server_options(options: Mapping[str, Any], key: Optional[str]) -> ServerOpti
         backend_timeout=options["backend-timeout"],
         limits=limits,
         allow_unkeyed_private=bool(options["allow-keyless-backend"]),
+        ops=ops_options(options),
     )
+
+
+def _secret_file(options: Mapping[str, Any], name: str) -> Optional[str]:
+    path = options.get(name)
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = f.read().strip()
+    except OSError as e:
+        raise ConfigError("cannot read --{} {!r}: {}".format(name, path, e.strerror)) from None
+    if not value:
+        raise ConfigError("--{} {!r} is empty".format(name, path))
+    return value
+
+
+def ops_options(options: Mapping[str, Any]) -> OpsOptions:
+    """
+    The ops ports' credentials from the command line.
+    """
+    key = _secret_file(options, "ops-key-file")
+    basic = _secret_file(options, "ops-basic-auth-file")
+    register_secret(key)
+    register_secret(basic)
+    return OpsOptions(key=key, basic_auth=basic)
 
 
 class SnorkyService(MultiService):
@@ -266,6 +300,18 @@ class SnorkyService(MultiService):
     the garbage collector's sight with :func:`gc.freeze`, so that its full
     collections, which pause everything, scan only what came later.
     """
+
+    #: The log observer of ``--log-json``, if given.
+    log_observer: Any = None
+
+    def setServiceParent(self, parent: Any) -> Any:
+        # twistd starts logging after adding this service to its
+        # application, with the application's log observer if it has one.
+        if self.log_observer is not None and hasattr(parent, "setComponent"):
+            from twisted.logger import ILogObserver
+
+            parent.setComponent(ILogObserver, self.log_observer)
+        return super().setServiceParent(parent)
 
     def startService(self) -> None:
         try:
@@ -305,6 +351,7 @@ def build(options: Mapping[str, Any], out: Any = None) -> MultiService:
             file=out,
             flush=True,
         )
+    register_secret(key)
     try:
         transports = server_options(options, key)
     except ValueError as e:
@@ -316,11 +363,26 @@ def build(options: Mapping[str, Any], out: Any = None) -> MultiService:
     except ValueError as e:
         raise ConfigError(str(e)) from None
     top = SnorkyService()
+    if options.get("log-json"):
+        top.log_observer = json_log_observer(options["log-json"])
     try:
         make_service(registries, specs, transports, broker=broker).setServiceParent(top)
     except PortSpecError as e:
         raise ConfigError(str(e)) from None
     return top
+
+
+def json_log_observer(path: str) -> Any:
+    """
+    The observer of ``--log-json PATH`` (``-``: standard output).
+    """
+    if path == "-":
+        return json_logger()
+    try:
+        out = open(path, "a", encoding="utf-8")
+    except OSError as e:
+        raise ConfigError("cannot open --log-json {!r}: {}".format(path, e.strerror)) from None
+    return json_logger(out)
 
 
 def makeService(options: Mapping[str, Any]) -> IService:

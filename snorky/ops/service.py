@@ -8,6 +8,7 @@ and service once built (:meth:`OpsService.attach`), and listens on each
 ``ops`` port with :meth:`OpsService.site`.
 """
 
+import re
 from typing import Any, Mapping, Optional, Tuple
 
 from twisted.application.service import Service
@@ -18,37 +19,32 @@ from snorky.ops.resource import OpsOptions, OpsResource
 from snorky.ports import PortSpec, PortSpecError
 from snorky.registry import ServiceRegistry
 
-__all__ = ["OpsService", "OpsSite", "ops_endpoint"]
+__all__ = ["OpsService", "OpsSite", "check_exposure"]
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-def ops_endpoint(spec: PortSpec, options: OpsOptions) -> str:
+def check_exposure(spec: PortSpec, options: OpsOptions) -> None:
     """
-    The endpoint an ``ops`` port listens on: a TCP endpoint without an
-    ``interface`` listens on loopback only. One on another interface
-    needs credentials.
+    Refuse an ``ops`` port listening beyond loopback without credentials
+    (one that names no interface listens on loopback:
+    :func:`snorky.server.loopback_by_default`).
 
-    :raises PortSpecError: for an ops port beyond loopback without a key
-        or basic auth.
+    :raises PortSpecError: for a TCP ops port on another interface without
+        a key or basic auth.
     """
-    endpoint = spec.endpoint
-    parts = endpoint.split(":")
-    if parts[0] not in ("tcp", "tcp6"):
-        return endpoint
-    interface = None
+    # Colons escaped with a backslash (IPv6 addresses) do not split.
+    parts = re.split(r"(?<!\\):", spec.endpoint)
+    if parts[0] not in ("tcp", "tcp6") or options.protected:
+        return
     for part in parts[1:]:
         if part.startswith("interface="):
-            interface = part[len("interface="):].strip("[]")
-    if interface is None:
-        return endpoint + ":interface=" + ("::1" if parts[0] == "tcp6" else "127.0.0.1")
-    if interface not in _LOOPBACK and not interface.startswith("127.") \
-            and not options.protected:
-        raise PortSpecError(
-            "port spec {!r}: an ops port beyond loopback needs --ops-key-file "
-            "or --ops-basic-auth-file".format(str(spec))
-        )
-    return endpoint
+            interface = part[len("interface="):].replace("\\", "").strip("[]")
+            if interface not in _LOOPBACK and not interface.startswith("127."):
+                raise PortSpecError(
+                    "port spec {!r}: an ops port beyond loopback needs "
+                    "--ops-key-file or --ops-basic-auth-file".format(str(spec))
+                )
 
 
 class OpsSite(Site):
