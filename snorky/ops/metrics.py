@@ -206,20 +206,23 @@ class SnorkyCollector:
                 out.add(_C, "snorky_backend_requests", {"port": p, "code": code}, value)
 
     def _sockjs(self, out: _Families, p: str, sockjs: Any) -> None:
-        sessions: Dict[str, int] = {}
-        for session in list(getattr(sockjs, "sessions", {}).values()):
-            kind = getattr(session, "transport", None) or "unknown"
+        # The resource's SessionTable; its tables are read as they are
+        # (test_metrics checks the names).
+        table = sockjs.sessions
+        sessions: Dict[str, int] = {"websocket": table.websocket_sessions,
+                                    "raw_websocket": len(table._raw)}
+        for session in list(table._by_id.values()):
+            kind = session.transport or "unknown"
             sessions[kind] = sessions.get(kind, 0) + 1
-        websockets = len(getattr(sockjs, "_websocket_sessions", ()))
-        sessions["websocket"] = sessions.get("websocket", 0) + websockets
-        raw = len(getattr(sockjs, "_websockets", ())) - websockets
-        sessions["raw_websocket"] = max(raw, 0)
         for kind, value in sessions.items():
             out.add(_G, "snorky_sockjs_sessions", {"port": p, "transport": kind}, value)
         out.add(_C, "snorky_slow_consumers_dropped", {"port": p, "transport": "sockjs"},
-                getattr(sockjs, "slow_consumers_dropped", 0))
+                table.slow_consumers_dropped)
         out.add(_C, "snorky_connections_refused", {"port": p, "limit": "max_sessions"},
-                getattr(sockjs, "sessions_refused", 0))
+                table.refused)
+        out.add(_C, "snorky_connections_refused",
+                {"port": p, "limit": "max_sessions_per_address"},
+                getattr(table, "refused_per_address", 0))
 
     def _service(self, out: _Families, registry: str, service: Service) -> None:
         labels = {"registry": registry, "service": service.name}

@@ -1,6 +1,7 @@
 """`Service` and `RPCService`: the base classes of every Snorky service."""
 
 import inspect
+import time
 from typing import Any, Callable, Dict, Iterable, Optional, TypeVar
 
 from twisted.internet.defer import Deferred, ensureDeferred
@@ -22,6 +23,9 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: The clock of :attr:`Request.started`.
+_now = time.perf_counter
+
 
 class Service:
     """
@@ -37,6 +41,8 @@ class Service:
     #: A service for trusted callers only (the application's servers):
     #: ports serve it only behind the backend key (``http``).
     private = False
+    #: Messages sent to clients so far (read by :mod:`snorky.ops`).
+    messages_sent = 0
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -68,6 +74,7 @@ class Service:
         """
         Send *msg* from this service to *client*.
         """
+        self.messages_sent += 1
         client.send({"service": self.name, "message": msg})
 
     def encode_message(self, msg: Any) -> bytes:
@@ -81,6 +88,8 @@ class Service:
         """
         Send *msg* to many clients, encoding it only once.
         """
+        clients = list(clients)
+        self.messages_sent += len(clients)
         send_to_clients(clients, {"service": self.name, "message": msg})
 
 
@@ -134,6 +143,7 @@ class Request:
     :ivar command: the command name.
     :ivar params: the parameters, a dict.
     :ivar call_id: the caller's ``callId``, or ``None``.
+    :ivar started: when the call arrived (``time.perf_counter``).
     """
 
     log = Logger()
@@ -152,11 +162,15 @@ class Request:
         self.params = params
         self.call_id = call_id
         self.resolved = False
+        self.started = _now()
 
-    def _resolve(self) -> None:
+    def _resolve(self, error: Optional[str] = None) -> None:
         if self.resolved:
             raise RuntimeError("Request already resolved")
         self.resolved = True
+        observer = getattr(self.service, "rpc_observer", None)
+        if observer is not None:
+            observer(self, error)
 
     def reply(self, data: Any = None) -> None:
         """
@@ -182,7 +196,7 @@ class Request:
         """
         Answer with an error text.
         """
-        self._resolve()
+        self._resolve(str(message))
         self._send_error(message)
 
     def _send_error(self, message: str) -> None:
@@ -199,6 +213,10 @@ class RPCService(Service):
     """
 
     log = Logger()
+
+    #: Told ``(request, error text or None)`` as each call is answered;
+    #: set by :mod:`snorky.ops` to count and time calls.
+    rpc_observer: Optional[Callable[[Request, Optional[str]], None]] = None
 
     #: Command name to method name, gathered from the class's methods.
     rpc_commands: Dict[str, str] = {}

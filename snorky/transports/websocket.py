@@ -229,6 +229,8 @@ class WebSocketClient(Client):
     transport_name = "websocket"
     #: The connection's factory: its clients share prepared frames.
     frame_key: Any = None
+    #: The factory counts the frames it writes, per flush (for metrics).
+    counts_own_frames = True
 
     def __init__(self, protocol: "SnorkyWebSocketProtocol") -> None:
         super().__init__(address_text(protocol.transport.getPeer()))
@@ -352,6 +354,9 @@ class SnorkyWebSocketProtocol(ServerProtocolMixin, WebSocketServerProtocol):
         if not pending:
             return
         data = pending[0] if len(pending) == 1 else b"".join(pending)
+        factory = self.factory
+        factory.frames_out += len(pending)
+        factory.bytes_out += len(data)
         pending.clear()
         if self.state != self.STATE_OPEN:
             return
@@ -391,6 +396,13 @@ class SnorkyWebSocketProtocol(ServerProtocolMixin, WebSocketServerProtocol):
         self.flush()
         super().sendCloseFrame(code, reasonUtf8, isReply)
 
+    def failHandshake(self, reason: str, code: int = 400,
+                      responseHeaders: Any = None) -> None:
+        if code == 503:
+            # Autobahn's answer when max_connections are open.
+            self.factory.connections_refused += 1
+        super().failHandshake(reason, code, responseHeaders)
+
     def close(self, code: int, reason: str) -> None:
         """
         Start the closing handshake with *code*; a connection still in its
@@ -407,6 +419,7 @@ class SnorkyWebSocketProtocol(ServerProtocolMixin, WebSocketServerProtocol):
             self.factory.options.max_write_buffer
         )
         _log.warn("Dropped {client}: {reason}", client=self.client, reason=reason)
+        self.factory.slow_consumers_dropped += 1
         self.wasNotCleanReason = reason
         self.dropConnection(abort=True)
 
@@ -425,6 +438,12 @@ class SnorkyWebSocketFactory(WebSocketServerFactory):
     """
 
     protocol = SnorkyWebSocketProtocol
+    #: Counts read by :mod:`snorky.ops`: frames and bytes written, slow
+    #: consumers dropped, handshakes refused by ``max_connections``.
+    frames_out = 0
+    bytes_out = 0
+    slow_consumers_dropped = 0
+    connections_refused = 0
 
     def __init__(
         self,

@@ -13,6 +13,7 @@ browser re-acquiring a subscription after a cut connection says the last
 was sent, including those lost in flight.
 """
 
+from collections import Counter
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from twisted.internet.interfaces import IReactorTime
@@ -143,6 +144,10 @@ class DataSyncService(RPCService):
         self.subscriptions = self._tokens.by_digest
         self.subscriptions_by_client: Dict[Client, Set[Subscription]] = {}
         self._log_limiter = LogLimiter(self.reactor)
+        #: Event counts read by :mod:`snorky.ops`: ``deltas``,
+        #: ``deliveries``, ``replays``, ``translated_insert``,
+        #: ``translated_delete`` and ``expired_<reason>``.
+        self.counts: "Counter[str]" = Counter()
         #: Set by :meth:`use_broker` when nodes share a broker.
         self.shared: Any = None
         self._delta_prefix = (
@@ -234,7 +239,7 @@ class DataSyncService(RPCService):
             raise
         self._tokens.put(token, subscription)
         subscription.timer = self.reactor.callLater(
-            timeout, self.cancel, subscription
+            timeout, self._time_out, subscription
         )
         return token
 
@@ -275,11 +280,14 @@ class DataSyncService(RPCService):
         if after is not None and not subscription.can_replay(after):
             # A gap cannot be ruled out: the client must fetch its data
             # again, so the subscription is of no more use.
+            self.counts["expired_replay_gap"] += 1
             self.cancel(subscription)
             raise RPCError("Subscription expired")
         if held is None:
             held = self.subscriptions_by_client[client] = set()
         held.add(subscription)
+        if after is not None:
+            self.counts["replays"] += 1
         return subscription.attach(client, after)
 
     def cancel(self, subscription: Subscription) -> None:
@@ -295,6 +303,13 @@ class DataSyncService(RPCService):
             self._forget_holder(subscription.client, subscription)
         subscription.end()
         self._tokens.pop(subscription.token)
+
+    def _time_out(self, subscription: Subscription) -> None:
+        if subscription.state is State.AWAITING:
+            self.counts["expired_not_acquired"] += 1
+        elif subscription.state is State.DETACHED:
+            self.counts["expired_grace_ended"] += 1
+        self.cancel(subscription)
 
     def _unindex(self, subscription: Subscription) -> None:
         for item in subscription.items:
@@ -315,7 +330,7 @@ class DataSyncService(RPCService):
             subscription.detach()
             if self.grace_period > 0:
                 subscription.timer = self.reactor.callLater(
-                    self.grace_period, self.cancel, subscription
+                    self.grace_period, self._time_out, subscription
                 )
             else:
                 self.cancel(subscription)
@@ -426,6 +441,7 @@ class DataSyncService(RPCService):
                 raise DeltaError(
                     "Delta {} cannot be encoded: {}".format(index, e)
                 ) from None
+        self.counts["deltas"] += len(encoded)
         if self.shared is not None:
             return self.shared.publish([data for _, data in encoded])
         for delta, data in encoded:
@@ -448,11 +464,13 @@ class DataSyncService(RPCService):
         before = self._match(dealers, delta.old_data)
         after = self._match(dealers, delta.new_data)
         if after - before:
+            self.counts["translated_insert"] += 1
             inserted = InsertionDelta(delta.model, delta.new_data)
             self._deliver(after - before, inserted, None, seq)
         if before & after:
             self._deliver(before & after, delta, data, seq)
         if before - after:
+            self.counts["translated_delete"] += 1
             deleted = DeletionDelta(delta.model, delta.old_data)
             self._deliver(before - after, deleted, None, seq)
 
@@ -502,6 +520,9 @@ class DataSyncService(RPCService):
                 ):
                     # Tell the client at acquire time rather than leave a
                     # silent gap; the token stays until its timer ends.
+                    self.counts["expired_buffer_full"] += 1
                     self._unindex(subscription)
         if clients:
+            self.counts["deliveries"] += len(clients)
+            self.messages_sent += len(clients)
             send_encoded_to_clients(clients, data)

@@ -99,6 +99,11 @@ class Session:
         self._reactor = reactor
         self._on_gone = on_gone
         self._close_frame: Optional[str] = None
+        #: The code the session closed with, once closing.
+        self.close_code: Optional[int] = None
+        #: The transport that opened the session (``xhr_streaming``...),
+        #: set by the resource, for metrics.
+        self.transport: Optional[str] = None if session_id else "websocket"
         self._heartbeat_call: Optional[IDelayedCall] = None
         self._disconnect_call: Optional[IDelayedCall] = None
         self.handler = handler_factory(self)
@@ -224,6 +229,7 @@ class Session:
     def _enter_closing(self, code: int, reason: str) -> None:
         was_open = self.state == OPEN_STATE
         self.state = CLOSING
+        self.close_code = code
         self._close_frame = close_frame(code, reason)
         # The handler hears of the close now, not when the session
         # expires: for it the connection is over.

@@ -21,7 +21,7 @@ from snorky.transports.sockjs.interfaces import (
     WebSocketConnection,
 )
 from snorky.transports.sockjs.options import SockJSOptions
-from snorky.transports.sockjs.session import SHUTDOWN, Session
+from snorky.transports.sockjs.session import QUEUE_FULL, SHUTDOWN, Session
 
 __all__ = ["SessionTable", "address_group"]
 
@@ -57,6 +57,13 @@ class SessionTable:
     :param options: the resource's settings.
     :param reactor: the ``IReactorTime`` of the sessions' timers.
     """
+
+    #: Counts read by :mod:`snorky.ops`: new sessions refused by
+    #: ``max_sessions`` and by ``max_sessions_per_address``, sessions
+    #: closed for reading too slowly.
+    refused = 0
+    refused_per_address = 0
+    slow_consumers_dropped = 0
 
     def __init__(
         self, handler_factory: HandlerFactory, options: SockJSOptions, reactor: IReactorTime
@@ -98,14 +105,19 @@ class SessionTable:
         if session is not None:
             return session
         if len(self._by_id) >= self.options.max_sessions:
+            self.refused += 1
             return error(request, 503, "Too many sessions.")
         address = address_text(request.getClientAddress())
         group = address_group(address)
         held = self._per_address.get(group, 0)
         cap = self.options.max_sessions_per_address
         if cap is not None and held >= cap:
+            self.refused_per_address += 1
             return error(request, 503, "Too many sessions from your address.")
         session = self._new(session_id, address)
+        path = getattr(request, "postpath", None)
+        if path:
+            session.transport = path[-1].decode("ascii", "replace")
         self._by_id[session_id] = session
         self._per_address[group] = held + 1
         if held + 1 == cap:
@@ -178,6 +190,8 @@ class SessionTable:
         connection.gone.addBoth(lambda _: self._connections.discard(connection))
 
     def _forget(self, session: Session) -> None:
+        if session.close_code == QUEUE_FULL[0]:
+            self.slow_consumers_dropped += 1
         if session.session_id is None:
             self._websocket_sessions.discard(session)
         elif self._by_id.get(session.session_id) is session:
