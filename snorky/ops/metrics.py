@@ -170,6 +170,7 @@ class SnorkyCollector:
         out.declare(_G, "snorky_connections_open", ["port", "transport"])
         for _, name in _PORT_COUNTERS:
             out.declare(_C, name, ["port", "transport"])
+        out.declare(_C, "snorky_messages_received", ["port", "service"])
         for port in self._metrics.ports:
             self._ports(out, port)
         for name, registry in self._metrics.registries.items():
