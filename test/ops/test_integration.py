@@ -232,3 +232,69 @@ class ProtectedOpsTests(TestCase):
         """
         self.assertEqual(await self.get("/healthz"), 200)
         self.assertEqual(await self.get("/readyz"), 200)
+
+
+class LimitsIntegrationTests(TestCase):
+    """
+    Refusals, slow consumers and SockJS sessions, with real clients.
+    """
+
+    timeout = 60
+
+    async def test_refused_by_max_connections(self) -> None:
+        """
+        A WebSocket handshake beyond max_connections is refused and
+        counted under its limit.
+        """
+        server = OpsServer(max_connections=1)
+        self.addCleanup(server.stop)
+        client = await connect(server.urls["ws"])
+        self.addCleanup(client.close)
+        refused = connect(server.urls["ws"])
+        with self.assertRaises(Exception):
+            await refused
+        metrics = await server.metrics()
+        self.assertEqual(metrics.value("snorky_connections_refused_total", port="frontend",
+                                       limit="max_connections"), 1)
+        self.assertEqual(metrics.value("snorky_connections_open", port="frontend",
+                                       transport="websocket"), 1)
+
+    async def test_slow_consumer(self) -> None:
+        """
+        A client that stops reading is dropped as a slow consumer, and
+        counted.
+        """
+        server = OpsServer(max_write_buffer=4096)
+        self.addCleanup(server.stop)
+        client = await connect(server.urls["ws"])
+        self.addCleanup(lambda: None if client.closed.called else client.close())
+        await client.call("pubsub", "subscribe", channel="big")
+        client.protocol.transport.pauseProducing()
+        payload = "x" * 65536
+        for _ in range(200):
+            await server.backend("pubsub_backend", "publish", channel="big", message=payload)
+            metrics = await server.metrics()
+            if metrics.value("snorky_slow_consumers_dropped_total", port="frontend",
+                             transport="websocket"):
+                break
+        self.assertEqual(metrics.value("snorky_slow_consumers_dropped_total",
+                                       port="frontend", transport="websocket"), 1)
+        client.protocol.transport.resumeProducing()
+        await client.closed
+        await settle()
+
+    async def test_sockjs_sessions(self) -> None:
+        """
+        A SockJS session opened by xhr polling shows as an xhr session and
+        as a connection of transport sockjs_xhr.
+        """
+        server = OpsServer()
+        self.addCleanup(server.stop)
+        response = await treq.post(server.urls["sockjs"] + "/000/opsession/xhr",
+                                   persistent=False)
+        self.assertEqual(await response.text(), "o\n")
+        metrics = await server.metrics()
+        self.assertEqual(metrics.value("snorky_sockjs_sessions", port="frontend",
+                                       transport="xhr"), 1)
+        self.assertEqual(metrics.value("snorky_connections_open", port="frontend",
+                                       transport="sockjs_xhr"), 1)
