@@ -13,10 +13,10 @@ from twisted.trial.unittest import TestCase
 
 from snorky.ops import OpsOptions, OpsService
 from snorky.ops.counting import PortRegistry
-from snorky.ops.service import ops_endpoint
+from snorky.ops.service import check_exposure
 from snorky.ports import PortSpecError, parse_port_spec
 from snorky.registry import ServiceRegistry
-from snorky.server import PortService, ServerOptions, make_service
+from snorky.server import PortService, ServerOptions, loopback_by_default, make_service
 from snorky.tap import ConfigError, Options, build
 
 
@@ -52,34 +52,33 @@ class OpsPortSpecTests(TestCase):
         self.assertIn("ops cannot share a port", str(caught.exception))
 
 
-class OpsEndpointTests(TestCase):
+class ExposureTests(TestCase):
     """
-    Where an ops port listens.
+    Where an ops port may listen.
     """
 
-    def endpoint(self, spec: str, options: Any = None) -> str:
-        return ops_endpoint(parse_port_spec(spec), options or OpsOptions())
+    def check(self, spec: str, options: Any = None) -> None:
+        check_exposure(loopback_by_default(parse_port_spec(spec)), options or OpsOptions())
 
-    def test_loopback_by_default(self) -> None:
+    def test_loopback(self) -> None:
         """
-        A TCP ops port without an interface listens on loopback.
+        Loopback (named or by default) and UNIX sockets need no
+        credentials.
         """
-        self.assertEqual(self.endpoint("ops:ops:tcp:9102"), "tcp:9102:interface=127.0.0.1")
-        self.assertEqual(self.endpoint("ops:ops:tcp6:9102"), "tcp6:9102:interface=::1")
-        self.assertEqual(self.endpoint("ops:ops:tcp:9102:interface=127.0.0.2"),
-                         "tcp:9102:interface=127.0.0.2")
-        self.assertEqual(self.endpoint("ops:ops:unix:/tmp/ops.sock"), "unix:/tmp/ops.sock")
+        for spec in ("ops:ops:tcp:9102", "ops:ops:tcp6:9102",
+                     "ops:ops:tcp:9102:interface=127.0.0.2",
+                     "ops:ops:tcp6:9102:interface=\\:\\:1", "ops:ops:unix:/tmp/ops.sock"):
+            self.check(spec)
 
     def test_beyond_loopback_needs_credentials(self) -> None:
         """
         Another interface needs a key or basic auth.
         """
         with self.assertRaises(PortSpecError) as caught:
-            self.endpoint("ops:ops:tcp:9102:interface=0.0.0.0")
+            self.check("ops:ops:tcp:9102:interface=0.0.0.0")
         self.assertIn("needs --ops-key-file or --ops-basic-auth-file", str(caught.exception))
-        self.assertEqual(
-            self.endpoint("ops:ops:tcp:9102:interface=0.0.0.0", OpsOptions(key="k-0123")),
-            "tcp:9102:interface=0.0.0.0")
+        self.check("ops:ops:tcp:9102:interface=0.0.0.0", OpsOptions(key="k-0123"))
+        self.check("ops:ops:tcp6:9102:interface=\\:\\:", OpsOptions(basic_auth="a:b"))
 
 
 class MakeServiceTests(TestCase):
