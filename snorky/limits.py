@@ -154,6 +154,8 @@ class LimitedFactory(WrappingFactory[_Counted]):
     :ivar open: the connections open now.
     :ivar by_address: the connections open now per IP address (only
         addresses with at least one).
+    :ivar refused: connections refused so far, by the limit that refused
+        them (``max_connections``, ``max_connections_per_address``).
     """
 
     protocol = _Counted
@@ -165,6 +167,7 @@ class LimitedFactory(WrappingFactory[_Counted]):
         self.limits = limits
         self.open = 0
         self.by_address: Dict[str, int] = {}
+        self.refused = {"max_connections": 0, "max_connections_per_address": 0}
         self._answer = answer
         self._log_limiter = LogLimiter(clock)
 
@@ -172,9 +175,11 @@ class LimitedFactory(WrappingFactory[_Counted]):
         limits = self.limits
         key = addr.host if isinstance(addr, (IPv4Address, IPv6Address)) else None
         if limits.max_connections is not None and self.open >= limits.max_connections:
+            self.refused["max_connections"] += 1
             return self._refuse(addr, "Too many connections")
         per_address = limits.max_connections_per_address
         if key is not None and per_address and self.by_address.get(key, 0) >= per_address:
+            self.refused["max_connections_per_address"] += 1
             return self._refuse(addr, "Too many connections from your address")
         wrapped = self.wrappedFactory.buildProtocol(addr)
         if wrapped is None:

@@ -71,6 +71,8 @@ class WatchedPort:
     :ivar websocket: its WebSocket factory, if it serves WebSocket.
     :ivar sockjs: its SockJS resource, if it serves SockJS.
     :ivar listening: tells whether it listens now.
+    :ivar sockets: gives the port's connection-counting factory
+        (:class:`snorky.limits.LimitedFactory`), once listening.
     :ivar responses: backend HTTP responses by status code.
     """
 
@@ -80,12 +82,14 @@ class WatchedPort:
     websocket: Any = None
     sockjs: Any = None
     listening: Callable[[], bool] = lambda: False
+    sockets: Callable[[], Any] = lambda: None
     responses: Dict[str, int] = field(default_factory=dict)
 
 
 #: Help text of every family the collector builds.
 DOCS = {
     "snorky_port_listening": "Whether the port listens (1) or not (0).",
+    "snorky_sockets_open": "TCP connections open now, whatever they carry.",
     "snorky_connections_open": "Connections open now.",
     "snorky_connections_opened": "Connections opened.",
     "snorky_connections_closed": "Connections closed.",
@@ -182,6 +186,12 @@ class SnorkyCollector:
         p = port.name
         counts = port.counts
         out.add(_G, "snorky_port_listening", {"port": p}, 1 if port.listening() else 0)
+        sockets = port.sockets()
+        if sockets is not None:
+            out.add(_G, "snorky_sockets_open", {"port": p}, sockets.open)
+            for limit, value in sockets.refused.items():
+                out.add(_C, "snorky_connections_refused", {"port": p, "limit": "port_" + limit},
+                        value)
         for label, value in counts.open_now().items():
             out.add(_G, "snorky_connections_open", {"port": p, "transport": label}, value)
         for attr, name in _PORT_COUNTERS:

@@ -93,6 +93,7 @@ class OpsService(Service):
         port.websocket = getattr(site, "websocket_factory", None)
         port.sockjs = getattr(site, "sockjs_resource", None)
         port.listening = lambda: service.running and service.port is not None
+        port.sockets = lambda: getattr(service, "factory", None)
         if "http" in port.protocols:
             self.metrics.count_responses(port, site)
         self.options.readiness.add("port " + port.name, port.listening)

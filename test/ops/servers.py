@@ -38,9 +38,12 @@ class OpsServer:
     :ivar urls: ``ws``, ``sockjs``, ``backend`` and ``ops`` base URLs.
     """
 
-    def __init__(self, ops: Optional[OpsOptions] = None, **websocket: Any) -> None:
+    def __init__(self, ops: Optional[OpsOptions] = None, limits: Any = None,
+                 **websocket: Any) -> None:
         self.registries = default_app(CONFIG, reactor=reactor)
         options = ServerOptions(backend_key=KEY, ops=ops)
+        if limits is not None:
+            options.limits = limits
         for name, value in websocket.items():
             setattr(options.websocket, name, value)
         specs = [

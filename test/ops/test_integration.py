@@ -11,6 +11,7 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
+from snorky.limits import PortLimits
 from snorky.ops import OpsOptions
 from test.ops.servers import OpsServer
 from test.wsclient import WSTestClient, connect
@@ -30,7 +31,7 @@ FAMILIES = [
     "snorky_slow_consumers_dropped", "snorky_connections_refused",
     "snorky_sockjs_sessions", "snorky_backend_requests", "snorky_gc_pause_seconds",
     "process_resident_memory_bytes", "process_cpu_seconds", "process_open_fds",
-    "snorky_port_listening",
+    "snorky_port_listening", "snorky_sockets_open",
 ]
 
 
@@ -258,6 +259,22 @@ class LimitsIntegrationTests(TestCase):
                                        limit="max_connections"), 1)
         self.assertEqual(metrics.value("snorky_connections_open", port="frontend",
                                        transport="websocket"), 1)
+
+    async def test_refused_by_port_limit(self) -> None:
+        """
+        A connection beyond the port's per-address limit is refused at
+        the socket and counted; open sockets are shown.
+        """
+        server = OpsServer(limits=PortLimits(max_connections_per_address=1))
+        self.addCleanup(server.stop)
+        client = await connect(server.urls["ws"])
+        self.addCleanup(client.close)
+        with self.assertRaises(Exception):
+            await connect(server.urls["ws"])
+        metrics = await server.metrics()
+        self.assertEqual(metrics.value("snorky_connections_refused_total", port="frontend",
+                                       limit="port_max_connections_per_address"), 1)
+        self.assertEqual(metrics.value("snorky_sockets_open", port="frontend"), 1)
 
     async def test_slow_consumer(self) -> None:
         """

@@ -314,6 +314,25 @@ class DataSyncMetricsTests(TestCase):
             self.assertEqual(getattr(factory, name), 0, name)
 
 
+class SockJSTableTests(TestCase):
+    """
+    What the collector reads of a SockJS resource's session table.
+    """
+
+    def test_names(self) -> None:
+        """
+        The table still has the tables and counts the collector reads (it
+        reads some private names: this test fails if they change).
+        """
+        from snorky.transports.sockjs import sockjs_resource
+
+        table = sockjs_resource(ServiceRegistry(), reactor=Clock()).sessions
+        self.assertEqual(table._by_id, {})
+        self.assertEqual(len(table._raw), 0)
+        self.assertEqual((table.websocket_sessions, table.refused,
+                          table.slow_consumers_dropped), (0, 0, 0))
+
+
 class GCPausesTests(TestCase):
     """
     Garbage-collection pauses, timed through ``gc.callbacks``.
