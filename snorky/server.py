@@ -396,6 +396,8 @@ def make_service(
         ops.attach(watched, site, port)
     if ops is not None:
         ops.watch_registries(registries)
+        if broker is not None:
+            ops.watch_broker(broker)
     return top
 
 

@@ -297,6 +297,10 @@ class RedisBroker(MultiService):
 
     log = Logger()
     shared = True
+    #: Counts read by :mod:`snorky.ops`: messages and log entries sent to
+    #: Redis, and messages received from it.
+    published = 0
+    received = 0
 
     def __init__(
         self,
@@ -459,6 +463,7 @@ class RedisBroker(MultiService):
     # -- Topics -------------------------------------------------------------
 
     def publish(self, topic: str, payload: bytes) -> "Deferred[None]":
+        self.published += 1
         return self._command("publish", self._key("t", topic), payload).addCallback(
             lambda _: None
         )
@@ -480,6 +485,7 @@ class RedisBroker(MultiService):
                 self._subscriber.unsubscribe([channel])
 
     def _message(self, channel: bytes, message: bytes) -> None:
+        self.received += 1
         following = self._following.get(channel)
         if following is not None:
             self._broadcast(following, message)
@@ -496,6 +502,7 @@ class RedisBroker(MultiService):
     def append(self, log: str, payloads: List[bytes]) -> "Deferred[int]":
         if not payloads:
             return defer.succeed(self.position(log) + 1)
+        self.published += len(payloads)
         return self._eval(
             _APPEND,
             [self._key("log", log), self._key("seq", log)],

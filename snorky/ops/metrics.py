@@ -112,6 +112,11 @@ DOCS = {
     "snorky_datasync_translations": "Updates delivered as an insert or a delete "
     "because the item entered or left a subscription's view.",
     "snorky_datasync_expirations": "Subscriptions expired, by reason.",
+    "snorky_broker_up": "Whether the broker can be used now (1) or not (0).",
+    "snorky_broker_state": "The broker link's state (starting, up, down, refused): 1 "
+    "for the current one.",
+    "snorky_broker_published": "Messages and log entries this node sent to the broker.",
+    "snorky_broker_received": "Messages this node received from the broker.",
     "snorky_pubsub_channels": "PubSub channels with subscribers.",
     "snorky_pubsub_subscriptions": "PubSub subscriptions (a client on a channel).",
     "snorky_chat_channels": "Chat channels with members.",
@@ -180,7 +185,17 @@ class SnorkyCollector:
         for name, registry in self._metrics.registries.items():
             for service in list(registry.services.values()):
                 self._service(out, name, service)
+        if self._metrics.broker is not None:
+            self._broker(out, self._metrics.broker)
         return iter(out)
+
+    def _broker(self, out: _Families, broker: Any) -> None:
+        out.add(_G, "snorky_broker_up", {}, 1 if getattr(broker, "available", True) else 0)
+        state = getattr(broker, "state", None)
+        if isinstance(state, str):
+            out.add(_G, "snorky_broker_state", {"state": state}, 1)
+        out.add(_C, "snorky_broker_published", {}, getattr(broker, "published", 0))
+        out.add(_C, "snorky_broker_received", {}, getattr(broker, "received", 0))
 
     def _ports(self, out: _Families, port: WatchedPort) -> None:
         p = port.name
@@ -367,6 +382,8 @@ class Metrics:
         self.registry.register(SnorkyCollector(self))
         self._rpc_children: Dict[Tuple[str, str, str, str], Any] = {}
         self._watched_services: List[RPCService] = []
+        #: The broker, once :meth:`OpsService.watch_broker` names it.
+        self.broker: Any = None
 
     def port_name(self, wanted: str) -> str:
         """

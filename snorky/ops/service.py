@@ -105,6 +105,14 @@ class OpsService(Service):
         for name, registry in registries.items():
             self.metrics.watch_registry(name, registry)
 
+    def watch_broker(self, broker: Any) -> None:
+        """
+        Export the link state and traffic of *broker*, and make its link a
+        readiness check: a node cut off from the other nodes is not ready.
+        """
+        self.metrics.broker = broker
+        self.options.readiness.add("broker", lambda: bool(getattr(broker, "available", True)))
+
     def site(self) -> OpsSite:
         """
         A new site serving the ops resource.

@@ -39,7 +39,7 @@ class OpsServer:
     """
 
     def __init__(self, ops: Optional[OpsOptions] = None, limits: Any = None,
-                 **websocket: Any) -> None:
+                 broker: Any = None, **websocket: Any) -> None:
         self.registries = default_app(CONFIG, reactor=reactor)
         options = ServerOptions(backend_key=KEY, ops=ops)
         if limits is not None:
@@ -51,7 +51,7 @@ class OpsServer:
             parse_port_spec("backend:http:tcp:0:interface=127.0.0.1"),
             parse_port_spec("ops:ops:tcp:0"),
         ]
-        self.service = make_service(self.registries, specs, options)
+        self.service = make_service(self.registries, specs, options, broker=broker)
         self.service.startService()
         ports = {}
         for child in self.service:
@@ -96,6 +96,13 @@ class OpsServer:
         )
         body = await response.json()
         return body if response.code == 200 else response.code
+
+    async def readyz(self) -> Any:
+        """
+        ``/readyz``: its status code and text.
+        """
+        response = await treq.get(self.urls["ops"] + "/readyz", persistent=False)
+        return response.code, await response.text()
 
     async def metrics(self, **headers: str) -> "Metrics":
         """

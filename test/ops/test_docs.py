@@ -27,7 +27,9 @@ class OperationsDocTests(TestCase):
         """
         with open(DOC, encoding="utf-8") as f:
             text = f.read()
-        missing = [name for name in FAMILIES if name not in text]
+        broker = ["snorky_broker_up", "snorky_broker_state", "snorky_broker_published",
+                  "snorky_broker_received"]
+        missing = [name for name in FAMILIES + broker if name not in text]
         self.assertEqual(missing, [])
 
     def test_dashboard(self) -> None:
