@@ -82,6 +82,7 @@ class PubSubService(RPCService):
         key, _, data = payload.partition(b"\n")
         clients = self._index.clients_of(key.decode("utf-8"))
         if clients:
+            self.messages_sent += len(clients)
             send_encoded_to_clients(clients, data)
 
     def _key(self, channel: Any) -> str:
