@@ -45,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from typing import Any, Dict, List, Optional, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -333,6 +334,18 @@ def slow_consumer_drops(log_path: str) -> int:
         return sum("Slow consumer" in line for line in f)
 
 
+def scrape(url: str) -> None:
+    """
+    Fetch *url* every second for at most an hour, as Prometheus would.
+    """
+    for _ in range(3600):
+        time.sleep(1)
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+        except OSError:
+            pass
+
+
 def command_line() -> str:
     return "python3 " + " ".join(sys.argv)
 
@@ -360,6 +373,9 @@ def main() -> None:
         "--write-delay", type=float, default=None,
         help="the server's --write-delay (seconds); its default when not given",
     )
+    parser.add_argument(
+        "--metrics", action="store_true",
+        help="give the server an ops port and scrape its /metrics every second")
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
     options = parser.parse_args()
@@ -374,6 +390,11 @@ def main() -> None:
     write_delay = []
     if options.write_delay is not None:
         write_delay = ["--write-delay", str(options.write_delay)]
+    if options.metrics:
+        ops_port = free_port()
+        write_delay += ["--ports", "ops:ops:tcp:{}".format(ops_port)]
+        ops_url = "http://127.0.0.1:{}/metrics".format(ops_port)
+        threading.Thread(target=scrape, args=(ops_url,), daemon=True).start()
     generators: List[LoadGenerator] = []
     with SnorkyServer(options.server_cpu, CONFIG, *write_delay) as snorky:
         try:
