@@ -52,7 +52,9 @@ class Options(usage.Options):
         + " and ".join(DEFAULT_PORTS)
         + ". The backend key comes from --backend-key, --backend-key-file or "
         "the " + KEY_ENV + " environment variable; without any, a random one "
-        "is generated and printed."
+        "is generated and printed. NAME:ops:ENDPOINT (e.g. ops:ops:tcp:9102) "
+        "serves metrics, health checks and a status page, on loopback unless "
+        "an interface is named."
     )
 
     optParameters = [
