@@ -117,6 +117,9 @@ def prepare(event: LogEvent) -> Dict[str, Any]:
     # encoder would otherwise render the format again from the raw fields.
     out.pop("log_format", None)
     out.pop("log_failure", None)
+    # Objects Twisted's encoder can only write as "unpersistable".
+    out.pop("log_logger", None)
+    out.pop("log_source", None)
     return out
 
 
