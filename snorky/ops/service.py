@@ -75,6 +75,8 @@ class OpsService(Service):
         self.options = options or OpsOptions()
         self.reactor = reactor
         self.metrics = Metrics(reactor)
+        #: Times probes through a shared broker, once one is watched.
+        self.broker_lag: Any = None
 
     def watch(self, spec: PortSpec, registry: ServiceRegistry) -> Tuple[WatchedPort, Any]:
         """
@@ -112,6 +114,10 @@ class OpsService(Service):
         """
         self.metrics.broker = broker
         self.options.readiness.add("broker", lambda: bool(getattr(broker, "available", True)))
+        if getattr(broker, "shared", False):
+            from snorky.ops.brokerlag import BrokerLag
+
+            self.broker_lag = BrokerLag(broker, self.metrics.registry, self.metrics.reactor)
 
     def site(self) -> OpsSite:
         """
@@ -122,7 +128,11 @@ class OpsService(Service):
     def startService(self) -> None:
         super().startService()
         self.metrics.start()
+        if self.broker_lag is not None:
+            self.broker_lag.start()
 
     def stopService(self) -> None:
         super().stopService()
         self.metrics.stop()
+        if self.broker_lag is not None:
+            self.broker_lag.stop()

@@ -87,6 +87,12 @@ class RedisBrokerTests(TestCase):
             )
 
         await eventually(counted)
+
+        async def lag_observed() -> bool:
+            metrics = await server.metrics()
+            return metrics.value("snorky_broker_lag_seconds_count", origin="self") > 0
+
+        await eventually(lag_observed)
         redis.stop()
 
         async def not_ready() -> bool:

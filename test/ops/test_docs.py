@@ -28,7 +28,7 @@ class OperationsDocTests(TestCase):
         with open(DOC, encoding="utf-8") as f:
             text = f.read()
         broker = ["snorky_broker_up", "snorky_broker_state", "snorky_broker_published",
-                  "snorky_broker_received"]
+                  "snorky_broker_received", "snorky_broker_lag_seconds"]
         missing = [name for name in FAMILIES + broker if name not in text]
         self.assertEqual(missing, [])
 
