@@ -413,16 +413,22 @@ class Metrics:
     def count_responses(self, port: WatchedPort, site: Any, prefix: bytes = b"/backend") -> None:
         """
         Count the responses *site* gives under *prefix*, by status code,
-        through its access-log hook (``Site.log``, called once per
-        finished request).
+        and their request bodies' bytes, through its access-log hook
+        (``Site.log``, called once per finished request).
         """
         log = site.log
         responses = port.responses
+        received = port.counts.bytes_in
 
         def counting_log(request: Any) -> None:
             if request.path.startswith(prefix):
                 code = str(request.code)
                 responses[code] = responses.get(code, 0) + 1
+                # The backend hands over decoded messages: its bytes are
+                # the request bodies.
+                content = getattr(request, "content", None)
+                size = content.tell() if content is not None else 0
+                received["http"] = received.get("http", 0) + size
             log(request)
 
         site.log = counting_log

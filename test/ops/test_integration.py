@@ -121,6 +121,8 @@ class MetricsIntegrationTests(TestCase):
                                code="200"), 5)
         self.assertEqual(moved("snorky_connections_opened_total", port="backend",
                                transport="http"), 5)
+        self.assertGreater(moved("snorky_received_bytes_total", port="backend",
+                                 transport="http"), 5 * 80)
         self.assertGreater(moved("snorky_sent_bytes_total", **ws), 18 * 40)
 
         for client in clients:
