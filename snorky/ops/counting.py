@@ -89,7 +89,8 @@ class PortRegistry:
     Frames written to a client are counted by wrapping its
     ``write_frame`` when it connects, except for transports that count
     their own writes more cheaply (``counts_own_frames`` on the client
-    class; the WebSocket transport counts per flush).
+    class; the WebSocket transport counts per flush) and for the HTTP
+    backend, whose responses are counted at its site.
     """
 
     def __init__(self, registry: ServiceRegistry, counts: PortCounts) -> None:
@@ -112,7 +113,9 @@ class PortRegistry:
         label = transport_label(client)
         self._labels[client] = label
         _bump(self.counts.opened, label)
-        if not getattr(client, "counts_own_frames", False):
+        # The HTTP backend's answers are counted per response, at its
+        # site (Metrics.count_responses): its clients answer through send.
+        if label != "http" and not getattr(client, "counts_own_frames", False):
             self._count_writes(client, label)
         self.registry.client_connected(client)
 

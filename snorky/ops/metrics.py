@@ -413,12 +413,12 @@ class Metrics:
     def count_responses(self, port: WatchedPort, site: Any, prefix: bytes = b"/backend") -> None:
         """
         Count the responses *site* gives under *prefix*, by status code,
-        and their request bodies' bytes, through its access-log hook
-        (``Site.log``, called once per finished request).
+        their bytes and their request bodies' bytes, through its
+        access-log hook (``Site.log``, called once per finished request).
         """
         log = site.log
         responses = port.responses
-        received = port.counts.bytes_in
+        counts = port.counts
 
         def counting_log(request: Any) -> None:
             if request.path.startswith(prefix):
@@ -428,7 +428,11 @@ class Metrics:
                 # the request bodies.
                 content = getattr(request, "content", None)
                 size = content.tell() if content is not None else 0
-                received["http"] = received.get("http", 0) + size
+                counts.bytes_in["http"] = counts.bytes_in.get("http", 0) + size
+                counts.frames_out["http"] = counts.frames_out.get("http", 0) + 1
+                counts.bytes_out["http"] = (
+                    counts.bytes_out.get("http", 0) + getattr(request, "sentLength", 0)
+                )
             log(request)
 
         site.log = counting_log

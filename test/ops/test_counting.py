@@ -123,6 +123,16 @@ class PortRegistryTests(TestCase):
         self.assertEqual(self.counts.frames_out, {})
         self.assertEqual(client.messages("echo"), ["x"])
 
+    def test_http_not_wrapped(self) -> None:
+        """
+        A backend client's answers are left to the site to count.
+        """
+        client = RecordingClient()
+        client.transport_name = "http"
+        write = client.write_frame
+        self.port.client_connected(client)
+        self.assertEqual(client.write_frame, write)
+
     def test_forwards(self) -> None:
         """
         Anything else is the registry's own.

@@ -123,6 +123,9 @@ class MetricsIntegrationTests(TestCase):
                                transport="http"), 5)
         self.assertGreater(moved("snorky_received_bytes_total", port="backend",
                                  transport="http"), 5 * 80)
+        self.assertEqual(moved("snorky_frames_sent_total", port="backend", transport="http"), 5)
+        self.assertGreater(moved("snorky_sent_bytes_total", port="backend", transport="http"),
+                           5 * 60)
         self.assertGreater(moved("snorky_sent_bytes_total", **ws), 18 * 40)
 
         for client in clients:

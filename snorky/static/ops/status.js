@@ -123,6 +123,10 @@
      read: (s) => sum(s, "snorky_slow_consumers_dropped_total"), digits: 0},
     {label: "memory (MiB)", read: (s) => sum(s, "process_resident_memory_bytes") / 1048576,
      digits: 0},
+    {label: "broker", read: (s) => {
+      const up = s.samples.find(([name]) => name === "snorky_broker_up");
+      return up ? (up[2] ? "up" : "down") : "none";
+    }},
   ];
 
   function ms(seconds) {
@@ -268,7 +272,8 @@
       const values = {};
       for (const chart of CHARTS) values[chart.id] = chart.read(snapshot, previous);
       for (const tile of TILES) {
-        tile.node.textContent = format(tile.read(snapshot, previous), tile.digits);
+        const value = tile.read(snapshot, previous);
+        tile.node.textContent = typeof value === "string" ? value : format(value, tile.digits);
       }
       history.push({time: snapshot.time, values});
       while (history.length && history[0].time < snapshot.time - WINDOW) history.shift();
