@@ -122,6 +122,46 @@ class SiteTests(TestCase):
         await response.content()
 
 
+class AccessLogTests(TestCase):
+    """
+    The access log of a SnorkySite: off by default, to a file on request.
+    """
+
+    async def post(self, **options):
+        registry = ServiceRegistry([EchoService("echo")])
+        site = SnorkySite(registry, ("http",), ServerOptions(backend_key=KEY, **options))
+        port = reactor.listenTCP(0, site, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        response = await treq.post(
+            "http://127.0.0.1:{}/backend".format(port.getHost().port),
+            b'{"service": "echo", "message": 1}',
+            headers={"X-Backend-Key": KEY}, persistent=False,
+        )
+        await response.content()
+
+    async def test_off_by_default(self):
+        """
+        Without access_log no line about the request is logged.
+        """
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        await self.post()
+        self.assertFalse([e for e in events if "POST /backend" in formatEvent(e)])
+
+    async def test_to_a_file(self):
+        """
+        With a path, each request gets a line in that file, without the
+        key.
+        """
+        path = self.mktemp()
+        await self.post(access_log=path)
+        with open(path) as f:
+            text = f.read()
+        self.assertIn('"POST /backend HTTP/1.1" 200', text)
+        self.assertNotIn(KEY, text)
+
+
 class PortServiceTests(TestCase):
     """
     Tests for PortService and make_service.
