@@ -5,11 +5,9 @@ real WebSocket and HTTP clients on loopback.
 
 import json
 import os
-import select
 import signal
 import socket
 import sys
-import time
 
 import treq
 from twisted.internet import reactor
@@ -28,6 +26,7 @@ from test.helpers import (
     wait_ended,
     wait_listening,
 )
+from test.test_server import answers, flood
 from test.wsclient import connect
 
 
@@ -182,7 +181,6 @@ class BadOptionsTests(TestCase):
 
 LOW_LIMIT = (256, 384)
 SHARE = (LOW_LIMIT[1] - 128) // 2
-HALF_SENT = b"POST /sockjs/000/flood/xhr_send HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
 LIMITED = (
     "import os, resource, sys; "
     "resource.setrlimit(resource.RLIMIT_NOFILE, ({}, {})); "
@@ -198,33 +196,6 @@ def _open_file_limits(pid):
     raise AssertionError("no open-file limit for {}".format(pid))
 
 
-def _flood(port, count):
-    sockets = []
-    for _ in range(count):
-        s = socket.create_connection(("127.0.0.1", port), timeout=10)
-        s.sendall(HALF_SENT)
-        sockets.append(s)
-    return sockets
-
-
-def _answers(sockets, expected, timeout):
-    """
-    The first bytes (or "reset") of the sockets that become readable, by
-    socket, once *expected* of them have or *timeout* seconds have passed.
-    """
-    deadline = time.monotonic() + timeout
-    waiting, answers = list(sockets), {}
-    while len(answers) < expected and time.monotonic() < deadline:
-        ready, _, _ = select.select(waiting, [], [], max(0, deadline - time.monotonic()))
-        for s in ready:
-            waiting.remove(s)
-            try:
-                answers[s] = s.recv(4096)
-            except ConnectionResetError:
-                answers[s] = "reset"
-    return answers
-
-
 class LimitsTests(TestCase):
     """
     ``twistd snorky`` under a flood of half-sent requests, with a low
@@ -235,10 +206,11 @@ class LimitsTests(TestCase):
 
     async def test_flood(self):
         """
-        twistd raises its open-file soft limit to the hard limit; a flood
-        of half-sent requests fills the frontend's share of it, further
-        connections get 503, the backend still answers, and the half-sent
-        requests get 408 once the request timeout has passed.
+        twistd raises its open-file soft limit to the hard limit and puts
+        a backend port without an interface on loopback; a flood of
+        half-sent requests fills the frontend's share of the open files,
+        further connections get 503, the backend still answers, and the
+        half-sent requests get 408 once the request timeout has passed.
         """
         ws_port, http_port = free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SNORKY_BACKEND_KEY")}
@@ -261,12 +233,15 @@ class LimitsTests(TestCase):
         await wait_listening(ws_port, proto)
         await wait_listening(http_port, proto)
         self.assertEqual(_open_file_limits(proto.transport.pid), (LOW_LIMIT[1], LOW_LIMIT[1]))
+        # The backend port named no interface: it listens on loopback only.
+        self.assertIn(b"backend:http:tcp:%d:interface=127.0.0.1" % http_port, proto.output)
+        self.assertNotIn(b"without TLS", proto.output)
 
-        flood = await deferToThread(_flood, ws_port, SHARE + 30)
-        self.addCleanup(lambda: [s.close() for s in flood])
-        probe = await deferToThread(_flood, ws_port, 1)
+        sockets = await deferToThread(flood, ws_port, SHARE + 30)
+        self.addCleanup(lambda: [s.close() for s in sockets])
+        probe = await deferToThread(flood, ws_port, 1)
         self.addCleanup(probe[0].close)
-        [answer] = (await deferToThread(_answers, probe, 1, 20)).values()
+        [answer] = (await deferToThread(answers, probe, 1, 20)).values()
         self.assertTrue(answer == "reset" or answer.startswith(b"HTTP/1.1 503"), answer)
         response = await treq.post(
             "http://127.0.0.1:{}/backend".format(http_port),
@@ -276,9 +251,9 @@ class LimitsTests(TestCase):
         )
         self.assertEqual(response.code, 200)
         await response.content()
-        answers = list((await deferToThread(_answers, flood, len(flood), 60)).values())
-        refused = [a for a in answers if a == "reset" or a.startswith(b"HTTP/1.1 503")]
-        timed_out = [a for a in answers if a != "reset" and a.startswith(b"HTTP/1.1 408")]
+        received = list((await deferToThread(answers, sockets, len(sockets), 60)).values())
+        refused = [a for a in received if a == "reset" or a.startswith(b"HTTP/1.1 503")]
+        timed_out = [a for a in received if a != "reset" and a.startswith(b"HTTP/1.1 408")]
         self.assertEqual((len(refused), len(timed_out)), (30, SHARE))
         script = await treq.get("http://127.0.0.1:{}/snorky.js".format(ws_port),
                                 persistent=False)
