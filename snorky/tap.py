@@ -81,6 +81,9 @@ class Options(usage.Options):
         ["max-connections-per-address", None, 1000,
          "Most connections open at once on each port from one IP address "
          "(0: no limit; raise it behind a reverse proxy).", int],
+        ["access-log", None, None,
+         "Write a line per HTTP request to this file ('-': to the Twisted "
+         "log; default: no access log)."],
         ["request-timeout", None, 20.0,
          "Seconds a connection has to send a whole HTTP request (headers "
          "and body), however slowly it sends.", float],
@@ -264,6 +267,7 @@ def server_options(options: Mapping[str, Any], key: Optional[str]) -> ServerOpti
         limits=limits,
         allow_unkeyed_private=bool(options["allow-keyless-backend"]),
         ops=ops_options(options),
+        access_log=options["access-log"],
     )
 
 

@@ -255,6 +255,24 @@ class ChannelTests(TestCase):
         channel.dataReceived(b"x" * 1000)
         self.assertEqual(transport.value(), b"")
 
+    def test_sockjs_port(self) -> None:
+        """
+        A port serving SockJS refuses a declared body over its message
+        size limit at once too.
+        """
+        options = ServerOptions()
+        options.sockjs.max_message_size = 50
+        site = SnorkySite(self.registry, ("sockjs",), options, reactor=self.clock)
+        channel = site.buildProtocol(address())
+        transport = StringTransport(peerAddress=address())
+        channel.makeConnection(transport)
+        channel.dataReceived(
+            b"POST /sockjs/000/abc/xhr_send HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Length: 51\r\n\r\n"
+        )
+        status, _, body = response_of(transport)
+        self.assertEqual((status, body), (413, {"error": "Body larger than 50 bytes"}))
+
     def test_expect_continue_too_large(self) -> None:
         """
         A request that waits for 100 Continue with a body over the limit

@@ -122,6 +122,46 @@ class SiteTests(TestCase):
         await response.content()
 
 
+class AccessLogTests(TestCase):
+    """
+    The access log of a SnorkySite: off by default, to a file on request.
+    """
+
+    async def post(self, **options):
+        registry = ServiceRegistry([EchoService("echo")])
+        site = SnorkySite(registry, ("http",), ServerOptions(backend_key=KEY, **options))
+        port = reactor.listenTCP(0, site, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        response = await treq.post(
+            "http://127.0.0.1:{}/backend".format(port.getHost().port),
+            b'{"service": "echo", "message": 1}',
+            headers={"X-Backend-Key": KEY}, persistent=False,
+        )
+        await response.content()
+
+    async def test_off_by_default(self):
+        """
+        Without access_log no line about the request is logged.
+        """
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        await self.post()
+        self.assertFalse([e for e in events if "POST /backend" in formatEvent(e)])
+
+    async def test_to_a_file(self):
+        """
+        With a path, each request gets a line in that file, without the
+        key.
+        """
+        path = self.mktemp()
+        await self.post(access_log=path)
+        with open(path) as f:
+            text = f.read()
+        self.assertIn('"POST /backend HTTP/1.1" 200', text)
+        self.assertNotIn(KEY, text)
+
+
 class PortServiceTests(TestCase):
     """
     Tests for PortService and make_service.
@@ -277,9 +317,10 @@ class PrivateServicesTests(TestCase):
 HALF_SENT = b"POST /sockjs/000/flood/xhr_send HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
 
 
-def _flood(port, count):
+def flood(port, count):
     """
-    Open *count* connections to *port*, each sending half a request.
+    Open *count* connections to 127.0.0.1:*port*, each sending half a
+    request.
     """
     sockets = []
     for _ in range(count):
@@ -289,25 +330,24 @@ def _flood(port, count):
     return sockets
 
 
-def _answered(sockets, expected, timeout):
+def answers(sockets, expected, timeout):
     """
-    What the sockets that become readable received (the start of their
-    data, b"" when closed, or "reset"), once *expected* of them have or
-    *timeout* seconds have passed. (Connections that overflowed the
-    listening backlog are only accepted when the kernel retries them.)
+    What the sockets that become readable received, by socket (the start
+    of their data, b"" when closed, or "reset"), once *expected* of them
+    have or *timeout* seconds have passed. (Connections that overflowed
+    the listening backlog are only accepted when the kernel retries them.)
     """
     deadline = time.monotonic() + timeout
-    waiting = list(sockets)
-    answers = []
-    while len(answers) < expected and time.monotonic() < deadline:
+    waiting, received = list(sockets), {}
+    while len(received) < expected and time.monotonic() < deadline:
         ready, _, _ = select.select(waiting, [], [], max(0, deadline - time.monotonic()))
         for s in ready:
             waiting.remove(s)
             try:
-                answers.append(s.recv(4096))
+                received[s] = s.recv(4096)
             except ConnectionResetError:
-                answers.append("reset")
-    return answers
+                received[s] = "reset"
+    return received
 
 
 class FloodTests(TestCase):
@@ -339,13 +379,13 @@ class FloodTests(TestCase):
         top.startService()
         self.addCleanup(top.stopService)
         front, back = list(IServiceCollection(top))
-        flood = await deferToThread(_flood, front.port.getHost().port, 60)
-        self.addCleanup(lambda: [s.close() for s in flood])
+        sockets = await deferToThread(flood, front.port.getHost().port, 60)
+        self.addCleanup(lambda: [s.close() for s in sockets])
         await self.wait_for(lambda: front.factory.open == 40)
-        answers = await deferToThread(_answered, flood, 20, 30)
-        self.assertEqual(len(answers), 20)
-        self.assertTrue(all(a == "reset" or a.startswith(b"HTTP/1.1 503") for a in answers),
-                        answers)
+        refused = list((await deferToThread(answers, sockets, 20, 30)).values())
+        self.assertEqual(len(refused), 20)
+        self.assertTrue(all(a == "reset" or a.startswith(b"HTTP/1.1 503") for a in refused),
+                        refused)
         self.assertEqual(front.factory.open, 40)
         response = await treq.post(
             "http://127.0.0.1:{}/backend".format(back.port.getHost().port),
@@ -353,7 +393,7 @@ class FloodTests(TestCase):
             headers={"X-Backend-Key": KEY}, persistent=False,
         )
         self.assertEqual(await response.json(), {"service": "echo", "message": "still here"})
-        for s in flood:
+        for s in sockets:
             s.close()
         await self.wait_for(lambda: front.factory.open == 0)
         script = await treq.get("http://127.0.0.1:{}/snorky.js".format(front.port.getHost().port),

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import sys
 
 import treq
 from twisted.internet import reactor
@@ -15,7 +16,17 @@ from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import TestCase
 
 from snorky.backend import SnorkyBackend
-from test.helpers import KEY, free_port, run_twistd, wait_ended, wait_listening
+from test.helpers import (
+    KEY,
+    ROOT,
+    ProcessOutput,
+    free_port,
+    run_twistd,
+    twistd_path,
+    wait_ended,
+    wait_listening,
+)
+from test.test_server import answers, flood
 from test.wsclient import connect
 
 
@@ -166,3 +177,85 @@ class BadOptionsTests(TestCase):
                 ["--ports", "frontend:websocket:tcp:{}:interface=127.0.0.1".format(port)],
                 "cannot listen",
             )
+
+
+LOW_LIMIT = (256, 384)
+SHARE = (LOW_LIMIT[1] - 128) // 2
+LIMITED = (
+    "import os, resource, sys; "
+    "resource.setrlimit(resource.RLIMIT_NOFILE, ({}, {})); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+).format(*LOW_LIMIT)
+
+
+def _open_file_limits(pid):
+    with open("/proc/{}/limits".format(pid)) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                return tuple(int(n) for n in line.split()[3:5])
+    raise AssertionError("no open-file limit for {}".format(pid))
+
+
+class LimitsTests(TestCase):
+    """
+    ``twistd snorky`` under a flood of half-sent requests, with a low
+    open-file limit.
+    """
+
+    timeout = 90
+
+    async def test_flood(self):
+        """
+        twistd raises its open-file soft limit to the hard limit and puts
+        a backend port without an interface on loopback; a flood of
+        half-sent requests fills the frontend's share of the open files,
+        further connections get 503, the backend still answers, and the
+        half-sent requests get 408 once the request timeout has passed.
+        """
+        ws_port, http_port = free_port(), free_port()
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SNORKY_BACKEND_KEY")}
+        env["PYTHONPATH"] = ROOT
+        proto = ProcessOutput()
+        args = [twistd_path(), "-n", "--pidfile=", "snorky", "--backend-key", KEY,
+                "--request-timeout", "10",
+                "--ports", "frontend:websocket+sockjs:tcp:{}:interface=127.0.0.1".format(ws_port),
+                "--ports", "backend:http:tcp:{}".format(http_port)]
+        proto.transport = reactor.spawnProcess(
+            proto, sys.executable, [sys.executable, "-c", LIMITED] + args, env=env, path=ROOT,
+        )
+
+        async def stop():
+            if not proto.ended.called:
+                proto.transport.signalProcess("KILL")
+                await proto.ended
+
+        self.addCleanup(lambda: ensureDeferred(stop()))
+        await wait_listening(ws_port, proto)
+        await wait_listening(http_port, proto)
+        self.assertEqual(_open_file_limits(proto.transport.pid), (LOW_LIMIT[1], LOW_LIMIT[1]))
+        # The backend port named no interface: it listens on loopback only.
+        self.assertIn(b"backend:http:tcp:%d:interface=127.0.0.1" % http_port, proto.output)
+        self.assertNotIn(b"without TLS", proto.output)
+
+        sockets = await deferToThread(flood, ws_port, SHARE + 30)
+        self.addCleanup(lambda: [s.close() for s in sockets])
+        probe = await deferToThread(flood, ws_port, 1)
+        self.addCleanup(probe[0].close)
+        [answer] = (await deferToThread(answers, probe, 1, 20)).values()
+        self.assertTrue(answer == "reset" or answer.startswith(b"HTTP/1.1 503"), answer)
+        response = await treq.post(
+            "http://127.0.0.1:{}/backend".format(http_port),
+            b'{"service": "pubsub_backend", "message": {"command": "publish", '
+            b'"params": {"channel": "c", "message": 1}, "callId": 1}}',
+            headers={"X-Backend-Key": KEY}, persistent=False,
+        )
+        self.assertEqual(response.code, 200)
+        await response.content()
+        received = list((await deferToThread(answers, sockets, len(sockets), 60)).values())
+        refused = [a for a in received if a == "reset" or a.startswith(b"HTTP/1.1 503")]
+        timed_out = [a for a in received if a != "reset" and a.startswith(b"HTTP/1.1 408")]
+        self.assertEqual((len(refused), len(timed_out)), (30, SHARE))
+        script = await treq.get("http://127.0.0.1:{}/snorky.js".format(ws_port),
+                                persistent=False)
+        self.assertEqual(script.code, 200)
+        await script.content()
