@@ -160,7 +160,9 @@ function holdChannel(pubsub, channel) {
  *
  * Options: `service` ("datasync"), `model` (apply only deltas of this
  * model; all by default), `initial` (the items fetched with the token),
- * `transformItem(data)`, `itemsAreEqual(item, data, delta)` (by `id`).
+ * `transformItem(data)`, `itemsAreEqual(item, data, delta)` (by `id`),
+ * `collection` (a Collection of one's own to apply the deltas to instead;
+ * `items` then copies its `items()`, if it has that method).
  */
 class LiveCollection {
   constructor(snorky, token, options) {
@@ -170,10 +172,11 @@ class LiveCollection {
     this.model = options.model;
     const transformItem = options.transformItem || ((data) => data);
     this._working = Array.from(options.initial || [], (data) => transformItem(data));
-    this._collection = new ArrayCollection(this._working, {transformItem: transformItem});
+    this._collection = options.collection ||
+      new ArrayCollection(this._working, {transformItem: transformItem});
     this._processor = new CollectionDeltaProcessor({}, options.itemsAreEqual
       ? {itemsAreEqual: options.itemsAreEqual} : undefined);
-    this.snapshot = {items: this._working.slice(),
+    this.snapshot = {items: this._currentItems(),
                      status: this.token === null ? "idle" : "acquiring", error: null};
     this._listeners = new Set();
     this._hold = null;
@@ -233,8 +236,14 @@ class LiveCollection {
     }
     this._processor.collections = {[delta.model]: this._collection};
     if (this._processor.processDelta(delta)) {
-      this._set({items: this._working.slice()});
+      this._set({items: this._currentItems()});
     }
+  }
+
+  // A copy of the collection's items: unchanged ones stay the same objects.
+  _currentItems() {
+    const collection = this._collection;
+    return typeof collection.items === "function" ? Array.from(collection.items()) : [];
   }
 
   _onExpired(token, err) {

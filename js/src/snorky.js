@@ -216,7 +216,11 @@ class Snorky {
     options = options || {};
     this.socketClass = SocketClass;
     this.urls = endpointList(url);
-    /** The endpoint connected to, or tried, last. */
+    /**
+     * The endpoint of the next or current connection. With several URLs
+     * each attempt sets it to the next one; an application may also set
+     * it (to move to another endpoint) as before.
+     */
     this.url = this.urls[0];
     this._urlIndex = 0;
     this.debug = Boolean(options.debug);
@@ -269,7 +273,6 @@ class Snorky {
     this._cancelTimer();
     this._closed = false;
     this.isConnecting = true;
-    this.url = this.urls[this._urlIndex];
     this._updateState();
     this.logDebug("Snorky: connecting to", this.url);
     const socket = new this.socketClass(this.url);
@@ -467,7 +470,10 @@ class Snorky {
     this._attempt += 1;
     const attempt = this._attempt;
     const delay = this.reconnectDelay(attempt);
-    this._urlIndex = (this._urlIndex + 1) % this.urls.length;
+    if (this.urls.length > 1) {
+      this._urlIndex = (this._urlIndex + 1) % this.urls.length;
+      this.url = this.urls[this._urlIndex];
+    }
     this.logDebug("Snorky: reconnection attempt " + attempt + " in " + delay + " ms");
     this._timer = this._setTimeout(() => {
       this._timer = null;

@@ -1,7 +1,9 @@
 /*
  * Types shared by snorky/react and snorky/vue (src/live.js).
  */
-import type {ConnectionState, Delta, Json, PubSubMessage, RPCError, SnorkyOptions, SocketClass} from "./snorky.js";
+import type {
+  Collection, ConnectionState, Delta, Json, PubSubMessage, RPCError, SnorkyOptions, SocketClass
+} from "./snorky.js";
 
 /** Options of a connection made by useSnorky: Snorky's, and the socket class. */
 export interface ClientOptions extends SnorkyOptions {
@@ -24,6 +26,11 @@ export interface LiveCollectionOptions<T, D = T> {
   itemsAreEqual?: (item: T, data: D, delta: Delta<D>) => boolean;
   /** The DataSync service's name ("datasync"). */
   service?: string;
+  /**
+   * A collection of one's own to apply the deltas to, instead of the
+   * hook's array; `items` then copies its `items()`, if it has that method.
+   */
+  collection?: Collection<T, D> & {items?(): readonly T[]};
 }
 
 /** A live collection as a view sees it. */

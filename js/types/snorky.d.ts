@@ -114,7 +114,7 @@ export declare class Snorky<M extends ServiceClasses = ServiceClasses> {
   socketClass: SocketClass;
   /** Every endpoint given. */
   readonly urls: string[];
-  /** The endpoint connected to, or tried, last. */
+  /** The endpoint of the next or current connection; may be set to move elsewhere. */
   url: string;
   debug: boolean;
   readonly reconnectOptions: Required<ReconnectOptions> | null;

@@ -16,7 +16,7 @@ const ROOT = path.join(__dirname, "..", "..");
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 
 function run(command, args, cwd) {
-  return execFileSync(command, args, {cwd, encoding: "utf-8", timeout: 120000,
+  return execFileSync(command, args, {cwd, encoding: "utf-8", timeout: 120000, stdio: "pipe",
                                       env: Object.assign({}, process.env, {npm_config_loglevel: "error"})});
 }
 

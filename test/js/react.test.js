@@ -101,6 +101,26 @@ test("useCollection shows the initial items, then each delta, keeping unchanged 
   await React.act(() => root.unmount());
 });
 
+test("with a collection of one's own, deltas go to it and items copy its items", async () => {
+  const Socket = fakeSocketClass();
+  const own = new snorkyjs.ArrayCollection([{id: 1, name: "Alice"}]);
+  let seen;
+  function Players() {
+    seen = hooks.useDataSync("tok", {collection: own});
+    return null;
+  }
+  const root = await render(h(app(Socket), null, h(Players)));
+  const socket = Socket.last();
+  await React.act(() => socket.open());
+  await React.act(() => socket.respond("datasync", null));
+  await React.act(() => socket.receive({service: "datasync", message: {type: "delta", delta: {
+    type: "insert", model: "Player", data: {id: 2, name: "Bob"}}}}));
+  assert.deepEqual(own.items().map((p) => p.name), ["Alice", "Bob"]);
+  assert.deepEqual(seen.items.map((p) => p.name), ["Alice", "Bob"]);
+  assert.notEqual(seen.items, own.items(), "a copy, so that React sees a change");
+  await React.act(() => root.unmount());
+});
+
 test("StrictMode's double mount acquires a subscription once; unmount cancels it", async () => {
   const Socket = fakeSocketClass();
   function Players() {

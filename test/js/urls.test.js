@@ -51,6 +51,16 @@ test("a single URL is kept as a list of one", (t) => {
   assert.deepEqual(Socket.instances.map((s) => s.url), ["ws://x/ws", "ws://x/ws"]);
 });
 
+test("with one URL, an application may still set url to move to another endpoint", (t) => {
+  const {Socket, snorky} = client(t, "ws://x/ws");
+  snorky.reconnecting.add(() => {
+    snorky.url = "ws://y/ws";
+  });
+  Socket.last().drop();
+  t.mock.timers.tick(500);
+  assert.deepEqual(Socket.instances.map((s) => s.url), ["ws://x/ws", "ws://y/ws"]);
+});
+
 test("an empty list, or one holding something that is not a URL, is refused", () => {
   for (const bad of [[], [""], ["ws://a/ws", 5], undefined, null]) {
     assert.throws(() => new Snorky(fakeSocketClass(), bad, {}, {connect: false}),

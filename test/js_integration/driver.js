@@ -1,13 +1,14 @@
 /*
  * One snorky.js client in Node, driven by the integration tests:
  *
- *   node driver.js URL[,URL...] websocket|sockjs [script|module]
+ *   node driver.js URL[,URL...] websocket|native|sockjs [script|module]
  *
  * It connects to the services of the test server (calc, pubsub,
  * datasync) and reconnects quickly (50 ms, then up to 400 ms). It uses
  * the global build (snorky/static/snorky.js) unless told "module": then
  * the package's ES module (js/src/snorky.js). Several URLs are tried in
- * turn.
+ * turn. "native" is Node's own WebSocket (Node 22, or 20 with
+ * --experimental-websocket) instead of the ws package's.
  * Commands come on stdin, one JSON object a line:
  *
  *   {"id": 1, "service": "calc", "method": "rpcCall", "args": ["add", {"a": 1, "b": 2}]}
@@ -23,7 +24,8 @@ const path = require("node:path");
 const readline = require("node:readline");
 
 const [urls, kind, build] = process.argv.slice(2);
-const SocketClass = kind === "sockjs" ? require("sockjs-client") : require("ws");
+const SocketClass = kind === "sockjs" ? require("sockjs-client")
+  : kind === "native" ? globalThis.WebSocket : require("ws");
 const ROOT = path.join(__dirname, "..", "..");
 
 const loaded = build === "module"

@@ -21,23 +21,25 @@ function App() {
 }
 
 // The players of `filter` and a token for their changes, fetched again
-// after `generation` changes; failures are retried.
-function usePlayersList(filter, generation, setError) {
-  const [fetched, setFetched] = useState({players: [], token: null});
+// after `generation` changes; failures are retried. `loaded` is false
+// while a list is being fetched.
+function usePlayersList(filter, generation, setLoadError) {
+  const [fetched, setFetched] = useState({players: [], token: null, loaded: false});
   useEffect(() => {
     let current = true;
     let retry = null;
     const load = () => fetchPlayers(filter).then((answer) => {
       if (current) {
-        setFetched(answer);
-        setError("");
+        setFetched(Object.assign({loaded: true}, answer));
+        setLoadError("");
       }
     }, (err) => {
       if (current) {
-        setError("Could not load the players: " + err.message + " (retrying)");
+        setLoadError("Could not load the players: " + err.message + " (retrying)");
         retry = setTimeout(load, RETRY_MS);
       }
     });
+    setFetched((previous) => Object.assign({}, previous, {loaded: false}));
     load();
     return () => {
       current = false;
@@ -51,8 +53,14 @@ function PlayersPage() {
   const state = useConnectionState();
   const [filter, setFilter] = useState(initialFilter);
   const [generation, setGeneration] = useState(0);
-  const [error, setError] = useState("");
-  const fetched = usePlayersList(filter, generation, setError);
+  // Loading's error stays until a load succeeds; a change's error until
+  // the next change, or until the input it was about is edited.
+  const [loadError, setLoadError] = useState("");
+  const [changeError, setChangeError] = useState("");
+  const fetched = usePlayersList(filter, generation, setLoadError);
+  // Changes are offered only while connected: made while offline, they
+  // would not show on this page until it reconnects.
+  const online = state === "online";
   // The list, kept up to date by the deltas of the subscription that came
   // with it; a new token (another filter, or after expiry) replaces it.
   const {items: players, status} = useDataSync(fetched.token, {
@@ -69,7 +77,8 @@ function PlayersPage() {
   }, [status]);
 
   const report = useCallback(
-    (promise) => promise.then(() => setError(""), (err) => setError(err.message)), []);
+    (promise) => promise.then(() => setChangeError(""), (err) => setChangeError(err.message)), []);
+  const edited = useCallback(() => setChangeError(""), []);
   const changeFilter = (color) => {
     showFilter(color);
     setFilter(color);
@@ -78,12 +87,14 @@ function PlayersPage() {
   return (
     <>
       <header>
-        <h1>Players <small>(React)</small></h1>
+        <h1>Players (React)</h1>
         <span id="status" className={"status" + (state === "online" ? " online" : "")}>{state}</span>
         <span>over <b id="transport">{endpoint.name}</b>
           {" "}(<a href={otherTransportUrl(filter)}>use {endpoint.other}</a>)</span>
       </header>
-      <AddForm report={report} />
+      <p id="hint" className="hint">Open this page in a second window: a change made in one
+        shows in the other at once.</p>
+      <AddForm report={report} edited={edited} online={online} />
       <label>Show{" "}
         <select id="filter" value={filter} onChange={(e) => changeFilter(e.target.value)}>
           <option value="">all colours</option>
@@ -92,16 +103,18 @@ function PlayersPage() {
       </label>
       <table id="players">
         <tbody>
-          {players.map((player) => <PlayerRow key={player.id} player={player} report={report} />)}
+          {players.map((player) => <PlayerRow key={player.id} player={player} report={report}
+                                              edited={edited} online={online} />)}
         </tbody>
       </table>
-      <p id="empty" hidden={players.length !== 0}>No players here yet.</p>
-      <p id="error" className="error">{error}</p>
+      <p id="loading" hidden={fetched.loaded}>Loading the players…</p>
+      <p id="empty" hidden={!fetched.loaded || players.length !== 0}>No players here yet.</p>
+      <p id="error" className="error">{loadError || changeError}</p>
     </>
   );
 }
 
-function AddForm({report}) {
+function AddForm({report, edited, online}) {
   const [name, setName] = useState("");
   const [color, setColor] = useState(config.colors[0]);
   const add = (event) => {
@@ -111,18 +124,18 @@ function AddForm({report}) {
   return (
     <form id="add" onSubmit={add}>
       <input id="new-name" placeholder="New player's name" maxLength={40} required
-             value={name} onChange={(e) => setName(e.target.value)} />
-      <select id="new-color" value={color} onChange={(e) => setColor(e.target.value)}>
+             value={name} onChange={(e) => { setName(e.target.value); edited(); }} />
+      <select id="new-color" value={color} onChange={(e) => { setColor(e.target.value); edited(); }}>
         {config.colors.map((c) => <option key={c} value={c}>{c}</option>)}
       </select>
-      <button type="submit">Add</button>
+      <button type="submit" disabled={!online}>Add</button>
     </form>
   );
 }
 
 // One player. After a delta, unchanged players are the same objects as
 // before, so memo skips their rows.
-const PlayerRow = memo(function PlayerRow({player, report}) {
+const PlayerRow = memo(function PlayerRow({player, report, edited, online}) {
   const [draft, setDraft] = useState(player.name);
   const path = "/api/players/" + player.id;
   return (
@@ -132,14 +145,14 @@ const PlayerRow = memo(function PlayerRow({player, report}) {
       <td className="color">{player.color}</td>
       <td>
         <input className="rename-input" maxLength={40} aria-label="New name"
-               value={draft} onChange={(e) => setDraft(e.target.value)} />
-        <button className="rename" type="button"
+               value={draft} onChange={(e) => { setDraft(e.target.value); edited(); }} />
+        <button className="rename" type="button" disabled={!online}
                 onClick={() => report(api("PUT", path, {name: draft.trim()}))}>Rename</button>
-        <select className="recolor" aria-label="Colour" value={player.color}
+        <select className="recolor" aria-label="Colour" value={player.color} disabled={!online}
                 onChange={(e) => report(api("PUT", path, {color: e.target.value}))}>
           {config.colors.map((c) => <option key={c} value={c}>{c}</option>)}
         </select>
-        <button className="delete" type="button"
+        <button className="delete" type="button" disabled={!online}
                 onClick={() => report(api("DELETE", path))}>Delete</button>
       </td>
     </tr>

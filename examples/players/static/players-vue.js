@@ -14,9 +14,19 @@ createApp({
   setup() {
     useSnorky(endpoint.url, {datasync: DataSync}, {socket: endpoint.socket});
     const state = useConnectionState();
+    // Changes are offered only while connected: made while offline, they
+    // would not show on this page until it reconnects.
+    const online = computed(() => state.value === "online");
     const filter = ref(initialFilter);
     const fetched = ref({players: [], token: null});
-    const error = ref("");
+    const loaded = ref(false);
+    // Loading's error stays until a load succeeds; a change's error until
+    // the next change, or until the input it was about is edited.
+    const loadError = ref("");
+    const changeError = ref("");
+    const edited = () => {
+      changeError.value = "";
+    };
     const newName = ref("");
     const newColor = ref(config.colors[0]);
     // The rename field of each player, by id.
@@ -42,15 +52,17 @@ createApp({
     async function reload() {
       clearTimeout(retry);
       const load = ++loads;
+      loaded.value = false;
       try {
         const answer = await fetchPlayers(filter.value);
         if (load === loads) {
           fetched.value = answer;
-          error.value = "";
+          loaded.value = true;
+          loadError.value = "";
         }
       } catch (err) {
         if (load === loads) {
-          error.value = "Could not load the players: " + err.message + " (retrying)";
+          loadError.value = "Could not load the players: " + err.message + " (retrying)";
           retry = setTimeout(reload, RETRY_MS);
         }
       }
@@ -69,11 +81,11 @@ createApp({
     });
     reload();
 
+    watch([newName, newColor], edited);
+
     function report(promise) {
-      promise.then(() => {
-        error.value = "";
-      }, (err) => {
-        error.value = err.message;
+      promise.then(edited, (err) => {
+        changeError.value = err.message;
       });
     }
 
@@ -81,7 +93,8 @@ createApp({
       colors: config.colors,
       endpoint: endpoint,
       otherUrl: computed(() => otherTransportUrl(filter.value)),
-      state, filter, players, error, newName, newColor, drafts,
+      error: computed(() => loadError.value || changeError.value),
+      state, online, loaded, edited, filter, players, newName, newColor, drafts,
       add() {
         report(api("POST", "/api/players", {name: newName.value.trim(), color: newColor.value})
           .then(() => {

@@ -4,16 +4,17 @@
  *   node browser.js PAGE_URL [PAGE]
  *
  * PAGE is "knockout" (the default: the page `make run` opens), "react" or
- * "vue". On the Knockout page, first a page whose list is slow to come
- * must say it is loading, not that there are no players, and must tell
- * the user to open a second window. Then, for WebSocket and then SockJS, page A (all colours) adds,
- * renames, recolours and deletes a player while page B watches a colour
- * filter; each change must show in B within WITHIN_MS, and (Knockout) an
- * error about a bad name must go once the name is edited. Then it asks for
- * a server restart by printing "RESTART" and waits for "RESTARTED" on
- * stdin (the test adds a player to the database while the server is
- * down): (Knockout) while reconnecting, B's buttons must be disabled; B
- * must catch up, and show live changes again.
+ * "vue"; the three pages behave alike and pass the same checks. First a
+ * page whose list is slow to come must say it is loading, not that there
+ * are no players, and must tell the user to open a second window. Then,
+ * for WebSocket and then SockJS, page A (all colours) adds, renames,
+ * recolours and deletes a player while page B watches a colour filter;
+ * each change must show in B within WITHIN_MS, and an error about a bad
+ * name must go once the name is edited. Then it asks for a server restart
+ * by printing "RESTART" and waits for "RESTARTED" on stdin (the test adds
+ * a player to the database while the server is down): while
+ * reconnecting, B's buttons must be disabled; B must catch up, and show
+ * live changes again.
  *
  * It prints "ok {latencies}" and exits 0, or what went wrong and exits 1.
  * CHROMIUM names the browser (default /usr/bin/chromium).
@@ -24,9 +25,7 @@ const readline = require("node:readline");
 const {chromium} = require("playwright-core");
 
 const url = process.argv[2];
-// The checks of the Knockout page's loading state, errors and disabled
-// buttons; the React and Vue pages do not have those (yet).
-const knockout = (process.argv[3] || "knockout") === "knockout";
+const PAGE = process.argv[3] || "knockout";
 const WITHIN_MS = 1000;
 // Generous: under load a restarted server and a reconnecting page, with
 // its back-off, take seconds.
@@ -148,15 +147,11 @@ async function scenario(browser, transport, errors) {
   await row(a, name).locator("select.recolor").selectOption("blue");
   await shows(b, name, true, "recoloured blue, into the blue list");
 
-  if (knockout) {
-    await row(a, name).locator(".rename-input").fill("");
-    await row(a, name).locator("button.rename").click();
-    await error(a, true, "an empty name refused");
-  }
+  await row(a, name).locator(".rename-input").fill("");
+  await row(a, name).locator("button.rename").click();
+  await error(a, true, "an empty name refused");
   await row(a, name).locator(".rename-input").fill(renamed);
-  if (knockout) {
-    await error(a, false, "the name edited");
-  }
+  await error(a, false, "the name edited");
   await row(a, name).locator("button.rename").click();
   await shows(b, renamed, true, "renamed");
   await shows(b, name, false, "old name gone");
@@ -169,16 +164,14 @@ async function scenario(browser, transport, errors) {
   // A restart: Snorky forgets the subscriptions; the pages reconnect,
   // find theirs expired and fetch the list again.
   process.stdout.write("RESTART\n");
-  if (knockout) {
-    try {
-      await b.waitForFunction(
-        () => document.getElementById("status").textContent !== "online" &&
-              Array.from(document.querySelectorAll("#add button, #players button, #players select"))
-                .every((control) => control.disabled),
-        null, {timeout: LOAD_MS});
-    } catch (err) {
-      throw new Error("while reconnecting, the buttons stayed enabled");
-    }
+  try {
+    await b.waitForFunction(
+      () => document.getElementById("status").textContent !== "online" &&
+            Array.from(document.querySelectorAll("#add button, #players button, #players select"))
+              .every((control) => control.disabled),
+      null, {timeout: LOAD_MS});
+  } catch (err) {
+    throw new Error("while reconnecting, the buttons stayed enabled");
   }
   const answer = await lines.next();
   if (answer.value !== "RESTARTED") {
@@ -203,9 +196,7 @@ async function main() {
   });
   const errors = [];
   try {
-    if (knockout) {
-      await loading(browser, errors);
-    }
+    await loading(browser, errors);
     for (const transport of ["websocket", "sockjs"]) {
       await scenario(browser, transport, errors);
     }
@@ -217,6 +208,7 @@ async function main() {
   }
   latencies.sort((x, y) => x - y);
   console.log("ok " + JSON.stringify({
+    page: PAGE,
     changes: latencies.length,
     medianMs: latencies[Math.floor(latencies.length / 2)],
     maxMs: latencies[latencies.length - 1]
@@ -224,6 +216,6 @@ async function main() {
 }
 
 main().then(() => process.exit(0), (err) => {
-  console.log("FAILED " + err.message);
+  console.log("FAILED (" + PAGE + " page) " + err.message);
   process.exit(1);
 });

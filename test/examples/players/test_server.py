@@ -14,6 +14,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import ensureDeferred
 from twisted.trial.unittest import TestCase
 from twisted.web.client import Agent, HTTPConnectionPool
+from twisted.web.http_headers import Headers
 from treq.client import HTTPClient
 
 from examples.players.server import PlayersExample
@@ -46,6 +47,7 @@ class PlayersExampleTests(TestCase):
             pool = HTTPConnectionPool(reactor, persistent=False)
             http = HTTPClient(Agent(reactor, pool=pool))
             page = await treq.text_content(await http.get(example.page_url))
+            assert example.web is not None
             snorky = urlsplit(example.web.websocket_url).netloc
             self.assertIn('src="http://{}/snorky.js"'.format(snorky), page)
             for path in ["lib/knockout.js", "lib/sockjs.js", "lib/snorky-knockout.js",
@@ -54,7 +56,7 @@ class PlayersExampleTests(TestCase):
                 await treq.content(response)
                 self.assertEqual(response.code, 200, path)
             response = await http.get(
-                example.page_url + "api/players", headers={"X-Snorky": "Subscribe"}
+                example.page_url + "api/players", headers=Headers({"X-Snorky": ["Subscribe"]})
             )
             players = json.loads(await treq.content(response))
             self.assertEqual([p["name"] for p in players], ["Alice", "Bob", "Carol"])
@@ -117,10 +119,10 @@ class PlayersExampleTests(TestCase):
 
     async def _scenario(self, page: str) -> None:
         example = await self.start()
-        ports = (
-            urlsplit(example.page_url).port,
-            urlsplit(example.web.websocket_url).port,
-        )
+        assert example.web is not None
+        web_port = urlsplit(example.page_url).port
+        snorky_port = urlsplit(example.web.websocket_url).port
+        assert web_port is not None and snorky_port is not None
         transports = iter(["websocket", "sockjs"])
 
         async def restart() -> None:
@@ -128,10 +130,11 @@ class PlayersExampleTests(TestCase):
             store = PlayerStore(example.db_path)
             store.create("Dave " + next(transports), "red")
             store.close()
-            await example.start(*ports)
+            await example.start(web_port, snorky_port)
 
         node = shutil.which("node")
-        self.assertIsNotNone(node, "node is needed for this test")
+        if node is None:
+            self.fail("node is needed for this test")
         browser = PlayersBrowser(restart)
         process = reactor.spawnProcess(
             browser, node, [node, PLAYERS_DRIVER, example.page_url + page, page or "knockout"],

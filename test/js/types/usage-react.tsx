@@ -1,7 +1,7 @@
 /*
  * Typed use of snorky/react, checked by tsc like usage.ts.
  */
-import {DataSync, PubSub} from "snorky";
+import {ArrayCollection, DataSync, PubSub} from "snorky";
 import {
   SnorkyContext, SnorkyProvider, useChannel, useCollection, useConnectionState, useDataSync,
   useSnorky, useSnorkyClient
@@ -25,6 +25,9 @@ function Players(props: {token: string | null; initial: Player[]}) {
     itemsAreEqual: (row, data) => row.id === data.id
   });
   const status: SubscriptionStatus = rows.status;
+  const own = new ArrayCollection<Player>([]);
+  const mine: Player[] = useDataSync(props.token, {collection: own}).items;
+  console.log(mine);
   const state = useConnectionState();
   const news = useChannel<{text: string}>("news", {keep: 10, onMessage: (m) => console.log(m.text)});
   const snorky = useSnorkyClient<{datasync: typeof DataSync}>();
