@@ -13,7 +13,8 @@ from twisted.internet.defer import Deferred
 from twisted.internet.protocol import ProcessProtocol
 from twisted.trial.unittest import TestCase
 
-from test.cluster import Cluster, until
+from test.cluster import Cluster, Node, until
+from test.redisserver import RedisServer
 from test.wsclient import connect
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -264,3 +265,38 @@ class FailureTests(TestCase):
         self.assertEqual((await browser.next_notification())["message"]["message"], 2)
         self.assertEqual(node.output.count("cannot reach Redis"), 1)
         await browser.close()
+
+
+class PasswordTests(TestCase):
+    """
+    A Redis that requires a password.
+    """
+
+    timeout = 120
+
+    async def test_password_in_url(self) -> None:
+        """
+        Nodes given the password share PubSub; a node with a wrong one says so in one line and never logs it.
+        """
+        redis = RedisServer(password="s3cret-redis")
+        cluster = Cluster(self, count=2, redis=redis)
+        await cluster.start()
+        a, b = cluster.nodes
+        browser = await connect(b.ws_url)
+        await browser.call("pubsub", "subscribe", channel="c")
+        await a.ok("pubsub_backend", "publish", channel="c", message="through auth")
+        self.assertEqual((await browser.next_notification())["message"]["message"],
+                         "through auth")
+        await browser.close()
+
+        wrong = Node(redis.url.replace("s3cret-redis", "wrong-one"), "node-x",
+                     cluster.config_path)
+        cluster.nodes.append(wrong)
+        await wrong.start()
+        await until(lambda: "refused us" in wrong.output)
+        code, _ = await wrong.call("pubsub_backend", "publish", channel="c", message=1)
+        self.assertEqual(code, 503)
+        self.assertEqual(wrong.output.count("refused us"), 1)
+        for node in cluster.nodes:
+            self.assertNotIn("s3cret-redis", node.output)
+            self.assertNotIn("wrong-one", node.output)
