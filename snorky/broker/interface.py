@@ -101,10 +101,13 @@ class IBroker(Interface):
             the payload could not be handed to the broker.
         """
 
-    def listen(topic: str, receiver: Receiver) -> None:
+    def listen(topic: str, receiver: Receiver) -> "Deferred[None]":
         """
         Call *receiver* with every payload published on *topic* from now
         on.
+
+        :returns: a Deferred that fires once payloads published from then on
+            are sure to arrive (a shared broker may have to subscribe first).
         """
 
     def unlisten(topic: str, receiver: Receiver) -> None:

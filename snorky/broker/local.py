@@ -105,8 +105,9 @@ class InProcessBroker:
             receiver(payload)
         return succeed(None)
 
-    def listen(self, topic: str, receiver: Receiver) -> None:
+    def listen(self, topic: str, receiver: Receiver) -> "Deferred[None]":
         self._listeners.setdefault(topic, []).append(receiver)
+        return succeed(None)
 
     def unlisten(self, topic: str, receiver: Receiver) -> None:
         receivers = self._listeners.get(topic, [])

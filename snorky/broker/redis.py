@@ -468,12 +468,15 @@ class RedisBroker(MultiService):
             lambda _: None
         )
 
-    def listen(self, topic: str, receiver: Receiver) -> None:
+    def listen(self, topic: str, receiver: Receiver) -> "Deferred[None]":
         channel = self._key("t", topic)
         receivers = self._listeners.setdefault(channel, [])
         receivers.append(receiver)
         if len(receivers) == 1 and self._subscriber is not None:
-            self._subscriber.subscribe([channel])
+            # Without a link, the next connection subscribes.
+            d = self._subscriber.subscribe([channel])
+            return d.addBoth(lambda _: None)  # type: ignore[no-any-return]
+        return defer.succeed(None)
 
     def unlisten(self, topic: str, receiver: Receiver) -> None:
         channel = self._key("t", topic)

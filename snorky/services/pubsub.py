@@ -51,9 +51,15 @@ class PubSubService(RPCService):
         """
         Publish and receive through *broker* from now on.
         """
-        self.broker.unlisten(self.name, self._received)
+        for key in self._index.clients_by_key:
+            self.broker.unlisten(self._topic(key), self._received)
+            broker.listen(self._topic(key), self._received)
         self.broker = broker
-        broker.listen(self.name, self._received)
+
+    def _topic(self, key: str) -> str:
+        # One topic per channel: with a shared broker, a node receives only
+        # the channels its own clients subscribed to.
+        return self.name + ":" + key
 
     def can_publish(self, client: Client, channel: Any) -> bool:
         """
@@ -74,8 +80,8 @@ class PubSubService(RPCService):
         data = self.encode_message(
             {"type": "message", "channel": channel, "message": message}
         )
-        key = canonical_json(channel).encode("utf-8")
-        return self.broker.publish(self.name, key + b"\n" + data)
+        key = canonical_json(channel)
+        return self.broker.publish(self._topic(key), key.encode("utf-8") + b"\n" + data)
 
     def _received(self, payload: bytes) -> None:
         # Canonical JSON has no raw newline: the first one ends the key.
@@ -92,14 +98,20 @@ class PubSubService(RPCService):
         return key
 
     @rpc_command
-    def subscribe(self, req: Request, channel: Any) -> None:
+    def subscribe(self, req: Request, channel: Any) -> Any:
         key = self._key(channel)
         channels = self._index.keys_of(req.client)
         if key in channels:
             raise RPCError("Already subscribed")
         if len(channels) >= self.max_subscriptions:
             raise RPCError("Too many subscriptions")
-        self._index.add(req.client, key)
+        if len(self._index.add(req.client, key)) == 1:
+            # Answered once the broker listens: a message published after
+            # the answer reaches this client.
+            return self.broker.listen(self._topic(key), self._received).addCallback(
+                lambda _: None
+            )
+        return None
 
     @rpc_command
     def unsubscribe(self, req: Request, channel: Any) -> None:
@@ -107,6 +119,11 @@ class PubSubService(RPCService):
         if not self._index.has(req.client, key):
             raise RPCError("Not subscribed")
         self._index.remove(req.client, key)
+        self._forget(key)
+
+    def _forget(self, key: str) -> None:
+        if not self._index.clients_of(key):
+            self.broker.unlisten(self._topic(key), self._received)
 
     @rpc_command(name="publish")
     def publish_command(self, req: Request, channel: Any, message: Any) -> Any:
@@ -116,7 +133,8 @@ class PubSubService(RPCService):
         return answer_broadcast(self.publish(channel, message))
 
     def client_disconnected(self, client: Client) -> None:
-        self._index.remove_client(client)
+        for key in self._index.remove_client(client):
+            self._forget(key)
 
 
 class PubSubBackend(RPCService):

@@ -67,6 +67,22 @@ class PubSubAcrossNodesTests(TestCase):
                 [0, 1, 2],
             )
 
+    def test_node_listens_only_to_its_clients_channels(self) -> None:
+        """
+        A node listens to a channel while one of its clients subscribes to it, and stops when the last leaves.
+        """
+        alice, bob = RecordingClient(), RecordingClient()
+        self.registry_a.client_connected(alice)
+        self.registry_a.client_connected(bob)
+        self.call(self.registry_a, alice, "subscribe", channel="c")
+        self.call(self.registry_a, bob, "subscribe", channel="c")
+        self.call(self.registry_b, RecordingClient(), "publish", channel="other", message=1)
+        self.assertEqual(sorted(self.broker._listeners), ['pubsub:"c"'])
+        self.call(self.registry_a, alice, "unsubscribe", channel="c")
+        self.assertEqual(len(self.broker._listeners['pubsub:"c"']), 1)
+        self.registry_a.client_disconnected(bob)
+        self.assertEqual(self.broker._listeners, {})
+
     def test_broker_unavailable(self) -> None:
         """
         A publish that the broker cannot take is answered Broker unavailable.
