@@ -197,8 +197,10 @@ class BackendResourceTests(TestCase):
         subscribers and answers with an RPC response.
         """
         subscriber = RecordingClient()
-        self.frontend.channels_by_client[subscriber] = {'"news"'}
-        self.frontend.subscribers['"news"'] = {subscriber}
+        self.frontend.process_message_from(
+            subscriber, {"command": "subscribe", "params": {"channel": "news"}, "callId": 1}
+        )
+        subscriber.sent.clear()
         response = self.answer(self.post(rpc("pubsub_backend", "publish", 7, channel="news", message="hi")))
         self.assertEqual(
             self.json_of(response),
