@@ -10,6 +10,9 @@
 # that fails (offline, say) leaves a working environment as it was.
 
 VENV ?= .venv
+# The React Players page's bundle, rebuilt when its sources change (npm ci
+# builds it too, but a stamped npm ci does not run again for a new source).
+REACT_BUNDLE := examples/players/static/build/players-react.js
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -23,12 +26,12 @@ KEPT_PYTHON := make: could not update the Python packages (offline?); keeping th
 
 .PHONY: run test setup check chromium redis test-python test-js docs typecheck
 
-run: check $(VENV)/.run-installed node_modules/.installed
+run: check $(VENV)/.run-installed node_modules/.installed $(REACT_BUNDLE)
 	$(PY) -m examples.players
 
 test: check setup chromium redis test-python test-js docs
 
-setup: check $(VENV)/.test-installed node_modules/.installed
+setup: check $(VENV)/.test-installed node_modules/.installed $(REACT_BUNDLE)
 
 # The prerequisites: one line for each that is missing.
 check:
@@ -94,3 +97,6 @@ docs:
 
 typecheck:
 	$(VENV)/bin/mypy
+
+$(REACT_BUNDLE): examples/players/react/players.jsx examples/players/react/build.mjs $(wildcard js/src/*.js) | node_modules/.installed
+	npm run --silent build:examples
