@@ -157,7 +157,9 @@ class SnorkySite(Site):
         if "sockjs" in protocols:
             from snorky.transports.sockjs import sockjs_resource
 
-            sockjs = sockjs_resource(registry, options.sockjs, reactor=reactor)
+            sockjs = sockjs_resource(
+                registry, options.sockjs, reactor=reactor, websocket=options.websocket
+            )
             self.sockjs_resource = sockjs
             root.putChild(b"sockjs", sockjs)
             self.closers.append(sockjs.close_all)

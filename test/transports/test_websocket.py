@@ -1,20 +1,14 @@
 """
-Tests for snorky.transports.websocket: units on Twisted's fakes, and
-integration tests with a real Autobahn client over loopback sockets.
+Tests for snorky.transports.websocket (the ``/ws`` transport): units on
+Twisted's fakes, and integration tests with a real Autobahn client over
+loopback sockets.
 """
 
 import json
-from typing import Any, List, Optional, Tuple
+import struct
+from typing import List
 
-from autobahn.twisted.websocket import (
-    WebSocketClientFactory,
-    WebSocketClientProtocol,
-    connectWS,
-)
 from twisted.internet import reactor
-from twisted.internet.address import IPv4Address
-from twisted.internet.defer import Deferred, DeferredList, DeferredQueue
-from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.error import ConnectionDone
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
@@ -22,209 +16,22 @@ from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 from twisted.web.client import Agent, PartialDownloadError, readBody
-from twisted.web.resource import Resource
-from twisted.web.server import Site
-from twisted.web.static import Data
 
-from snorky import Service, ServiceRegistry
+from snorky import ServiceRegistry
 from examples.intro_chat import MyChatService
-from snorky.client import Client
+from snorky.client import send_to_clients
 from snorky.services.echo import EchoService
 from snorky.services.pubsub import PubSubService
-from snorky.transports.websocket import (
-    SnorkyWebSocketFactory,
-    WebSocketClient,
-    WebSocketOptions,
-    websocket_resource,
+from snorky.transports.websocket import WebSocketClient, WebSocketOptions
+from test.wsfixtures import (
+    PEER,
+    CountingFactory,
+    LoopbackMixin,
+    PresenceService,
+    masked_frame,
+    open_on_string_transport,
+    unit_factory,
 )
-
-
-class PresenceService(Service):
-    """
-    Records every connect and disconnect the registry reports.
-    """
-
-    def __init__(self) -> None:
-        super().__init__("presence")
-        self.connected: List[Client] = []
-        self.disconnected: List[Client] = []
-        self.departures: DeferredQueue = DeferredQueue()
-
-    def client_connected(self, client: Client) -> None:
-        self.connected.append(client)
-
-    def client_disconnected(self, client: Client) -> None:
-        self.disconnected.append(client)
-        self.departures.put(client)
-
-
-class CountingFactory(SnorkyWebSocketFactory):
-    """
-    Counts the frames it prepares, to show that a fan-out frames once.
-    """
-
-    prepared = 0
-
-    def prepareMessage(self, payload: bytes, isBinary: bool = False, doNotCompress: bool = False) -> Any:
-        self.prepared += 1
-        return super().prepareMessage(payload, isBinary, doNotCompress)
-
-
-_HANDSHAKE = (
-    b"GET /ws HTTP/1.1\r\n"
-    b"Host: 127.0.0.1\r\n"
-    b"Upgrade: websocket\r\n"
-    b"Connection: Upgrade\r\n"
-    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    b"Sec-WebSocket-Version: 13\r\n\r\n"
-)
-
-_PEER = IPv4Address("TCP", "192.0.2.7", 40000)
-
-
-def open_on_string_transport(factory: SnorkyWebSocketFactory) -> Tuple[Any, StringTransport]:
-    """
-    A server protocol of *factory* that has completed its opening
-    handshake over a ``StringTransport``.
-    """
-    protocol = factory.buildProtocol(_PEER)
-    transport = StringTransport(peerAddress=_PEER)
-    protocol.makeConnection(transport)
-    protocol.dataReceived(_HANDSHAKE)
-    assert transport.value().startswith(b"HTTP/1.1 101"), transport.value()
-    transport.clear()
-    return protocol, transport
-
-
-def unit_factory(registry: ServiceRegistry, clock: Any = None, **options: Any) -> SnorkyWebSocketFactory:
-    # No pings: Autobahn's timers run on the global reactor.
-    return SnorkyWebSocketFactory(
-        registry, WebSocketOptions(ping_interval=0, **options), reactor=clock
-    )
-
-
-class WebSocketOptionsTests(TestCase):
-    """
-    Tests for WebSocketOptions.
-    """
-
-    def test_defaults(self) -> None:
-        """
-        The defaults are a 90 s ping, any origin, 1 MiB messages, no
-        connection limit, a 4 MiB write buffer and a 20 ms write delay.
-        """
-        options = WebSocketOptions()
-        self.assertEqual(
-            (options.ping_interval, tuple(options.allowed_origins), options.max_message_size,
-             options.max_connections, options.max_write_buffer, options.write_delay),
-            (90.0, ("*",), 1 << 20, None, 4 << 20, 0.02),
-        )
-
-    def test_bad_values(self) -> None:
-        """
-        Negative or zero limits, and a bare string of origins, are refused.
-        """
-        for bad in [
-            {"ping_interval": -1},
-            {"allowed_origins": "https://example.com:443"},
-            {"max_message_size": 0},
-            {"max_connections": 0},
-            {"max_write_buffer": 0},
-            {"write_delay": -0.001},
-        ]:
-            self.assertRaises(ValueError, WebSocketOptions, **bad)
-
-    def test_factory_applies_options(self) -> None:
-        """
-        The factory hands the options to Autobahn's protocol options.
-        """
-        factory = SnorkyWebSocketFactory(
-            ServiceRegistry(),
-            WebSocketOptions(ping_interval=30, max_message_size=1000, max_connections=7),
-            reactor=Clock(),
-        )
-        self.assertEqual(
-            (factory.autoPingInterval, factory.autoPingTimeout, factory.maxMessagePayloadSize,
-             factory.maxFramePayloadSize, factory.maxConnections, factory.failByDrop),
-            (30, 30, 1000, 1000, 7, False),
-        )
-
-
-def masked_frame(opcode: int, payload: bytes) -> bytes:
-    """
-    A final client-to-server frame (masked, as RFC 6455 requires of
-    clients) carrying a short *payload*.
-    """
-    mask = b"\x01\x02\x03\x04"
-    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
-
-
-class ProbeTests(TestCase):
-    """
-    Tests for WebSocketClient.probe: a ping that the peer must answer.
-    """
-
-    def setUp(self) -> None:
-        self.presence = PresenceService()
-        self.clock = Clock()
-        self.protocol, self.transport = open_on_string_transport(
-            unit_factory(ServiceRegistry([self.presence]), self.clock)
-        )
-        [self.client] = self.presence.connected
-        self.answers: List[bool] = []
-
-    def probe(self) -> None:
-        self.client.probe(2).addCallback(self.answers.append)
-
-    def ping_payload(self) -> bytes:
-        frame = self.transport.value()
-        self.assertEqual(frame[0], 0x89)
-        self.assertEqual(frame[1], len(frame) - 2)
-        return frame[2:]
-
-    def test_answered(self) -> None:
-        """
-        A pong with the ping's payload makes the probe fire True, once, for
-        every probe made meanwhile, which share one ping.
-        """
-        self.probe()
-        self.probe()
-        payload = self.ping_payload()
-        self.assertEqual(len(payload), 8)
-        self.protocol.dataReceived(masked_frame(0xA, b"other"))
-        self.assertEqual(self.answers, [])
-        self.protocol.dataReceived(masked_frame(0xA, payload))
-        self.assertEqual(self.answers, [True, True])
-        self.clock.advance(2)
-        self.assertFalse(self.transport.disconnected)
-        self.protocol.connectionLost(Failure(ConnectionDone()))
-
-    def test_unanswered(self) -> None:
-        """
-        Without a pong within the timeout the probe fires False and the
-        connection is dropped.
-        """
-        self.probe()
-        self.clock.advance(1.9)
-        self.assertEqual(self.answers, [])
-        self.clock.advance(0.1)
-        self.assertEqual(self.answers, [False])
-        self.assertTrue(self.transport.disconnected)
-        self.protocol.connectionLost(Failure(ConnectionDone()))
-        self.assertEqual(self.answers, [False])
-
-    def test_connection_lost(self) -> None:
-        """
-        A connection lost while a probe waits makes it fire False and
-        leaves no timer.
-        """
-        self.probe()
-        self.protocol.connectionLost(Failure(ConnectionDone()))
-        self.assertEqual(self.answers, [False])
-        self.assertEqual(self.clock.getDelayedCalls(), [])
-        self.probe()
-        self.assertEqual(self.answers, [False, False])
 
 
 class WebSocketProtocolUnitTests(TestCase):
@@ -305,8 +112,9 @@ class WebSocketProtocolUnitTests(TestCase):
 
     def test_quiet_message_written_at_end_of_turn(self) -> None:
         """
-        A message sent when nothing was written within write_delay goes out
-        at the end of the reactor turn, not after the delay.
+        Fan-out messages to a connection that was not written to within
+        write_delay go out together at the end of the reactor turn, not
+        after the delay.
         """
         clock = Clock()
         protocol, transport = open_on_string_transport(
@@ -315,22 +123,23 @@ class WebSocketProtocolUnitTests(TestCase):
         [client] = self.presence.connected
         writes: List[bytes] = []
         transport.write = writes.append  # type: ignore[method-assign]
-        client.send({"service": "echo", "message": "one"})
-        client.send({"service": "echo", "message": "two"})
+        send_to_clients([client], {"service": "echo", "message": "one"})
+        send_to_clients([client], {"service": "echo", "message": "two"})
         self.assertEqual(writes, [])
         clock.advance(0)
         self.assertEqual(len(writes), 1)
         self.assertLess(writes[0].index(b'"one"'), writes[0].index(b'"two"'))
         clock.advance(1)
-        client.send({"service": "echo", "message": "three"})
+        send_to_clients([client], {"service": "echo", "message": "three"})
         clock.advance(0)
         self.assertEqual(len(writes), 2)
         protocol.connectionLost(Failure(ConnectionDone()))
 
-    def test_messages_written_together_after_delay(self) -> None:
+    def test_fan_out_to_busy_connection_waits(self) -> None:
         """
-        Messages sent within write_delay of the last write wait until that
-        much time has passed, then go out together, in order, in one write.
+        Fan-out messages to a connection written to less than write_delay
+        ago wait until that much time has passed, then go out together, in
+        order, in one write.
         """
         clock = Clock()
         protocol, transport = open_on_string_transport(
@@ -339,18 +148,46 @@ class WebSocketProtocolUnitTests(TestCase):
         [client] = self.presence.connected
         writes: List[bytes] = []
         transport.write = writes.append  # type: ignore[method-assign]
-        client.send({"service": "echo", "message": "one"})
+        send_to_clients([client], {"service": "echo", "message": "one"})
         clock.advance(0)
         clock.advance(0.01)
-        client.send({"service": "echo", "message": "two"})
+        send_to_clients([client], {"service": "echo", "message": "two"})
         clock.advance(0.03)
-        client.send({"service": "echo", "message": "three"})
+        send_to_clients([client], {"service": "echo", "message": "three"})
         self.assertEqual(len(writes), 1)
         clock.advance(0.009)
         self.assertEqual(len(writes), 1)
         clock.advance(0.001)
         self.assertEqual(len(writes), 2)
         self.assertLess(writes[1].index(b'"two"'), writes[1].index(b'"three"'))
+        protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_answer_to_busy_connection_not_delayed(self) -> None:
+        """
+        A message sent to one client alone (an RPC answer) goes out at the
+        end of the reactor turn even on a busy connection, together with
+        the fan-out messages queued before it, which keep their order.
+        """
+        clock = Clock()
+        protocol, transport = open_on_string_transport(
+            unit_factory(self.registry, clock, write_delay=0.05)
+        )
+        [client] = self.presence.connected
+        writes: List[bytes] = []
+        transport.write = writes.append  # type: ignore[method-assign]
+        send_to_clients([client], {"service": "echo", "message": "one"})
+        clock.advance(0)
+        clock.advance(0.01)
+        send_to_clients([client], {"service": "echo", "message": "fan"})
+        protocol.dataReceived(
+            masked_frame(0x1, b'{"service": "echo", "message": "ask"}')
+        )
+        self.assertEqual(len(writes), 1)
+        clock.advance(0)
+        self.assertEqual(len(writes), 2)
+        self.assertLess(writes[1].index(b'"fan"'), writes[1].index(b'"ask"'))
+        clock.advance(0.05)
+        self.assertEqual(len(writes), 2)
         protocol.connectionLost(Failure(ConnectionDone()))
 
     def test_queue_over_write_buffer_written_at_once(self) -> None:
@@ -417,6 +254,7 @@ class WebSocketProtocolUnitTests(TestCase):
         protocol.connectionLost(Failure(ConnectionDone()))
 
 
+
 class CloseAllUnitTests(TestCase):
     """
     Tests for SnorkyWebSocketFactory.close_all with a Clock.
@@ -470,126 +308,14 @@ class CloseAllUnitTests(TestCase):
         close_all.
         """
         factory = unit_factory(ServiceRegistry(), clock=Clock())
-        protocol = factory.buildProtocol(_PEER)
-        transport = StringTransport(peerAddress=_PEER)
+        protocol = factory.buildProtocol(PEER)
+        transport = StringTransport(peerAddress=PEER)
         protocol.makeConnection(transport)
         done = factory.close_all()
         self.assertTrue(transport.disconnected)
         protocol.connectionLost(Failure(ConnectionDone()))
         self.assertIsNone(self.successResultOf(done))
 
-
-class TestClientProtocol(WebSocketClientProtocol):
-    """
-    A real Autobahn client that queues decoded messages, counts pings and
-    records how it was closed.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: DeferredQueue = DeferredQueue()
-        self.closed: Deferred = Deferred()
-        self.pinged: Deferred = Deferred()
-        self.call_id = 0
-
-    def onOpen(self) -> None:
-        self.factory.opened.callback(self)
-
-    def onMessage(self, payload: bytes, isBinary: bool) -> None:
-        self.messages.put(json.loads(payload.decode("utf-8")))
-
-    def onPing(self, payload: bytes) -> None:
-        if not self.pinged.called:
-            self.pinged.callback(None)
-        super().onPing(payload)
-
-    def onClose(self, wasClean: bool, code: Optional[int], reason: Optional[str]) -> None:
-        if not self.factory.opened.called:
-            self.factory.opened.errback(ConnectionError(reason))
-        self.closed.callback((code, reason))
-
-    def send_json(self, obj: Any) -> None:
-        self.sendMessage(json.dumps(obj).encode("utf-8"))
-
-    def receive(self) -> Deferred:
-        """
-        The next message, decoded; fails after five seconds.
-        """
-        return self.messages.get().addTimeout(5, reactor)
-
-    async def call(self, service: str, command: str, **params: Any) -> Any:
-        """
-        Call an RPC command and return the reply's message, skipping the
-        notifications that arrive first.
-        """
-        self.call_id += 1
-        self.send_json(
-            {"service": service,
-             "message": {"command": command, "params": params, "callId": self.call_id}}
-        )
-        while True:
-            message = (await self.receive())["message"]
-            if message.get("callId") == self.call_id:
-                return message
-
-
-class LoopbackMixin:
-    """
-    Serves a registry over WebSocket on a loopback port, on its own or as
-    a resource of a Site, and connects real clients to it.
-    """
-
-    as_resource = False
-
-    async def serve(
-        self, services: List[Service], options: Optional[WebSocketOptions] = None,
-        factory_class: type = SnorkyWebSocketFactory,
-    ) -> SnorkyWebSocketFactory:
-        self.clients: List[TestClientProtocol] = []
-        self.factory = factory_class(ServiceRegistry(services), options)
-        if self.as_resource:
-            root = Resource()
-            root.putChild(b"ws", websocket_resource(self.factory))
-            root.putChild(b"hello", Data(b"hello", "text/plain"))
-            served = Site(root)
-        else:
-            served = self.factory
-        endpoint = TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1")
-        port = await endpoint.listen(served)
-        self.port = port.getHost().port
-        self.addCleanup(port.stopListening)
-        self.addCleanup(self.close_clients)
-        return self.factory
-
-    async def connect(self, origin: Optional[str] = None) -> TestClientProtocol:
-        factory = WebSocketClientFactory(
-            "ws://127.0.0.1:{}/ws".format(self.port), origin=origin
-        )
-        factory.protocol = TestClientProtocol
-        factory.opened = Deferred()
-        connector = connectWS(factory)
-        self.addCleanup(connector.disconnect)
-        protocol = await factory.opened.addTimeout(5, reactor)
-        self.clients.append(protocol)
-        return protocol
-
-    async def refused(self, origin: Optional[str] = None) -> str:
-        """
-        Try to connect, expecting the handshake to be refused; return why.
-        """
-        try:
-            await self.connect(origin)
-        except ConnectionError as e:
-            return str(e)
-        raise AssertionError("The handshake was accepted")
-
-    async def close_clients(self) -> None:
-        for client in self.clients:
-            if not client.closed.called:
-                client.transport.abortConnection()
-        await DeferredList([c.closed for c in self.clients])
-        # Wait until the server has seen every connection go.
-        await self.factory.close_all()
 
 
 class WebSocketIntegrationTests(LoopbackMixin, TestCase):
@@ -721,6 +447,21 @@ class WebSocketIntegrationTests(LoopbackMixin, TestCase):
         client.sendFrame(opcode=1, payload=b"\xff\xfe")
         code, reason = await client.closed
         self.assertEqual(code, 1007)
+
+    async def test_invalid_close_frames_1002(self) -> None:
+        """
+        Close frames with code 999 or 1005, a 1-byte payload or a reason
+        that is not UTF-8 are answered with 1002, not a dropped connection.
+        """
+        await self.serve([EchoService("echo")])
+        for payload in [
+            struct.pack("!H", 999), struct.pack("!H", 1005), b"\x03",
+            struct.pack("!H", 1000) + b"\xff\xfe",
+        ]:
+            client = await self.connect()
+            client.sendFrame(opcode=8, payload=payload)
+            code, reason = await client.closed
+            self.assertEqual(code, 1002, payload)
 
     async def test_disconnect_without_join(self) -> None:
         """

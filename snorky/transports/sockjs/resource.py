@@ -41,12 +41,8 @@ from snorky.transports.sockjs.info import greeting, info
 from snorky.transports.sockjs.interfaces import HandlerFactory, Route
 from snorky.transports.sockjs.options import SockJSOptions
 from snorky.transports.sockjs.sessions import SessionTable
-from snorky.transports.sockjs.websocket import (
-    RawWebSocketProtocol,
-    SockJSWebSocketProtocol,
-    check_upgrade,
-    websocket_resource,
-)
+from snorky.transports.sockjs.websocket import check_upgrade, websocket_resources
+from snorky.transports.wsserver import WebSocketOptions
 
 __all__ = ["SockJSResource", "sockjs_resource"]
 
@@ -75,6 +71,9 @@ class SockJSResource(Resource):
     :param options: the resource's settings; defaults when ``None``.
     :param reactor: an ``IReactorTime`` (and the reactor Autobahn uses);
         the global reactor when ``None``.
+    :param websocket: the limits of ``/ws`` that the WebSocket URLs get
+        too (pings, write bound, connection limit, ping rate); defaults
+        when ``None``.
     :ivar sessions: the :class:`~.sessions.SessionTable` of its sessions.
     :ivar origins: the origins allowed by ``options.allowed_origins``.
     """
@@ -86,6 +85,7 @@ class SockJSResource(Resource):
         handler_factory: HandlerFactory,
         options: Optional[SockJSOptions] = None,
         reactor: Optional[IReactorTime] = None,
+        websocket: Optional[WebSocketOptions] = None,
     ) -> None:
         super().__init__()
         self.options = options if options is not None else SockJSOptions()
@@ -98,11 +98,8 @@ class SockJSResource(Resource):
         # One page per path the resource is mounted at, when it links to
         # the local client file; else one page for all.
         self._iframes: Dict[bytes, CacheablePage] = {}
-        self._websocket = websocket_resource(
-            self.sessions, SockJSWebSocketProtocol, self.origins, self.reactor
-        )
-        self._raw_websocket = websocket_resource(
-            self.sessions, RawWebSocketProtocol, self.origins, self.reactor
+        self._websocket, self._raw_websocket = websocket_resources(
+            self.sessions, websocket, self.reactor
         )
 
     # Routing.
@@ -200,11 +197,13 @@ def sockjs_resource(
     registry: ServiceRegistry,
     options: Optional[SockJSOptions] = None,
     reactor: Optional[IReactorTime] = None,
+    websocket: Optional[WebSocketOptions] = None,
 ) -> SockJSResource:
     """
     A SockJS resource whose connections are Snorky clients of *registry*;
-    mount it at ``/sockjs`` of a ``twisted.web`` site.
+    mount it at ``/sockjs`` of a ``twisted.web`` site. *websocket* is as
+    for :class:`SockJSResource`.
     """
     return SockJSResource(
-        lambda channel: SockJSClient(channel, registry), options, reactor
+        lambda channel: SockJSClient(channel, registry), options, reactor, websocket
     )

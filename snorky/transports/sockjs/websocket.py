@@ -1,43 +1,56 @@
 """
-The WebSocket transports, on Autobahn: ``/<server>/<session>/websocket``
-carries SockJS frames, ``/websocket`` carries raw messages for clients
-that are not sockjs-client.
+The WebSocket transports of a SockJS resource:
+``/<server>/<session>/websocket`` carries SockJS frames, ``/websocket``
+carries raw messages for clients that are not sockjs-client.
+
+Both are built on the shared Autobahn layer,
+:mod:`snorky.transports.wsserver`, so they have the limits of ``/ws``:
+write bound and slow-consumer drop, keep-alive pings, message size,
+connection limit (counted over both URLs), allowed origins, ping rate,
+close-frame checks. They see the resource's sessions only through
+:class:`~.interfaces.WebSocketSessions`.
 """
 
-from typing import Any, Optional
+from dataclasses import replace
+from typing import Any, Optional, Tuple
 
-from autobahn.twisted.resource import WebSocketResource
-from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.websocket.protocol import PreparedMessage
 from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.web.resource import IResource
 from twisted.web.server import Request
 
-from snorky.transports.origins import OriginPolicy
 from snorky.transports.sockjs.framing import FramingError, decode_messages
-from snorky.transports.websocket import ServerProtocolMixin
 from snorky.transports.sockjs.headers import error, method_not_allowed
 from snorky.transports.sockjs.interfaces import TransportSession, WebSocketSessions
 from snorky.transports.sockjs.session import call_handler
+from snorky.transports.wsserver import (
+    ConnectionSet,
+    ServerFactory,
+    ServerProtocol,
+    WebSocketOptions,
+    websocket_resource,
+)
 
 __all__ = [
     "SockJSWebSocketProtocol",
     "RawWebSocketProtocol",
-    "websocket_resource",
+    "websocket_resources",
     "check_upgrade",
 ]
 
 
-class _SessionsProtocol(ServerProtocolMixin, WebSocketServerProtocol):
+class _SessionsProtocol(ServerProtocol):
     """
-    What both WebSocket protocols share: the sessions of the resource
-    they belong to, a Deferred that fires when the connection is gone,
-    and :meth:`probe`.
+    What both WebSocket protocols share: the sessions of the resource they
+    belong to, and a Deferred that fires when the connection is gone.
     """
 
     factory: "_SessionsFactory"
 
     def __init__(self) -> None:
         super().__init__()
-        self.gone: Deferred = Deferred()
+        self.gone: "Deferred[None]" = Deferred()
 
     @property
     def sessions(self) -> WebSocketSessions:
@@ -45,11 +58,9 @@ class _SessionsProtocol(ServerProtocolMixin, WebSocketServerProtocol):
 
     def remote_host(self) -> Optional[str]:
         """
-        The peer's host, when connected.
+        The peer's address as text, once connected.
         """
-        if self.transport is None:
-            return None
-        return getattr(self.transport.getPeer(), "host", None)
+        return self.peer_address
 
     def onClose(self, wasClean: bool, code: Any, reason: Any) -> None:
         self.connection_closed()
@@ -72,6 +83,7 @@ class SockJSWebSocketProtocol(_SessionsProtocol):
     session: Optional[TransportSession] = None
 
     def onOpen(self) -> None:
+        super().onOpen()
         self.session = self.sessions.open_websocket(self)
         self.session.attach(self)
 
@@ -89,17 +101,17 @@ class SockJSWebSocketProtocol(_SessionsProtocol):
         self.session.received(messages)
 
     def send_frame(self, frame: str) -> bool:
-        if self.state == self.STATE_OPEN:
-            self.sendMessage(frame.encode("utf-8"))
+        # Every frame of a session is for its client alone: an answer.
+        self.send_prepared(_prepare(frame.encode("utf-8")), answer=True)
         return True
 
     def finish(self) -> None:
-        if self.state == self.STATE_OPEN:
-            self.sendClose(1000)
+        self.close_connection(1000, "")
 
     def connection_closed(self) -> None:
-        if self.session is not None:
-            self.session.detach(self)
+        session, self.session = self.session, None
+        if session is not None:
+            session.detach(self)
 
 
 class RawWebSocketProtocol(_SessionsProtocol):
@@ -113,15 +125,16 @@ class RawWebSocketProtocol(_SessionsProtocol):
 
     @property
     def remote_address(self) -> Optional[str]:
-        return self.remote_host()
+        return self.peer_address
 
     def onOpen(self) -> None:
+        super().onOpen()
         self._handler = self.sessions.open_raw(self)
         call_handler(self._handler, "opened")
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
         if isBinary:
-            self.sendClose(1003, "Text messages only.")
+            self.close_connection(1003, "Text messages only.")
             return
         call_handler(self._handler, "received", payload.decode("utf-8"))
 
@@ -133,15 +146,15 @@ class RawWebSocketProtocol(_SessionsProtocol):
         return message.encode("utf-8")
 
     def send_encoded(self, encoded: bytes) -> None:
-        if self.state == self.STATE_OPEN:
-            self.sendMessage(encoded)
+        self.send_prepared(_prepare(encoded), answer=True)
 
     def close(self, code: int = 3000, reason: str = "Go away!") -> None:
         if self.state == self.STATE_OPEN:
-            # WebSocket lets applications close with 1000 or 3000-4999.
-            if code != 1000 and not 3000 <= code <= 4999:
+            # WebSocket lets applications close with 1000 or 3000-4999,
+            # and a server going down with 1001.
+            if code not in (1000, 1001) and not 3000 <= code <= 4999:
                 code = 1000
-            self.sendClose(code, reason)
+            self.close_connection(code, reason)
 
     def connection_closed(self) -> None:
         if self._handler is not None:
@@ -149,32 +162,52 @@ class RawWebSocketProtocol(_SessionsProtocol):
             call_handler(handler, "closed")
 
 
-class _SessionsFactory(WebSocketServerFactory):
-    def __init__(self, sessions: WebSocketSessions, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+def _prepare(payload: bytes) -> PreparedMessage:
+    # What a server factory's prepareMessage makes: unmasked, uncompressed.
+    return PreparedMessage(payload, False, False, True)
+
+
+class _SessionsFactory(ServerFactory):
+    def __init__(
+        self,
+        sessions: WebSocketSessions,
+        protocol: "type[_SessionsProtocol]",
+        options: WebSocketOptions,
+        reactor: IReactorTime,
+        connections: ConnectionSet,
+    ) -> None:
+        super().__init__(options, reactor=reactor, connections=connections)
         self.sessions = sessions
+        self.protocol = protocol  # type: ignore[assignment]
 
 
-def websocket_resource(
+def websocket_resources(
     sessions: WebSocketSessions,
-    protocol: "type[WebSocketServerProtocol]",
-    origins: OriginPolicy,
-    reactor: Any,
-) -> WebSocketResource:
+    websocket: Optional[WebSocketOptions],
+    reactor: IReactorTime,
+) -> Tuple[IResource, IResource]:
     """
-    A resource that upgrades requests to *protocol* connections whose
-    sessions are *sessions*, within its message size limit and from the
-    *origins* allowed.
+    The resources of ``/<server>/<session>/websocket`` and of the raw
+    ``/websocket``, whose connections get their sessions and handlers from
+    *sessions*.
+
+    :param websocket: the limits of ``/ws`` to apply (pings, write bound,
+        connection limit, counted over both URLs, ping rate), defaults when
+        ``None``; the message size and the origins are the resource's
+        own (``sessions.options``).
     """
-    factory = _SessionsFactory(sessions, reactor=reactor)
-    factory.protocol = protocol
-    size = sessions.options.max_message_size
-    factory.setProtocolOptions(
-        maxMessagePayloadSize=size,
-        maxFramePayloadSize=size,
-        **origins.websocket_options(),
+    options = sessions.options
+    limits = replace(
+        websocket or WebSocketOptions(),
+        max_message_size=options.max_message_size,
+        allowed_origins=options.allowed_origins,
     )
-    return WebSocketResource(factory)
+    connections = ConnectionSet(limits.max_connections, reactor)
+    framed, raw = (
+        websocket_resource(_SessionsFactory(sessions, protocol, limits, reactor, connections))
+        for protocol in (SockJSWebSocketProtocol, RawWebSocketProtocol)
+    )
+    return framed, raw
 
 
 def check_upgrade(request: Request) -> Optional[bytes]:

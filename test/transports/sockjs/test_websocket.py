@@ -1,13 +1,19 @@
 """Tests for snorky.transports.sockjs.websocket."""
 
+import json
+import struct
+
 from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
 from twisted.internet import defer, reactor
 from twisted.trial.unittest import TestCase
 
-from snorky.transports.sockjs import SockJSOptions, SockJSResource
+from snorky.registry import ServiceRegistry
+from snorky.services.pubsub import PubSubService
+from snorky.transports.sockjs import SockJSOptions, SockJSResource, sockjs_resource
 from snorky.transports.sockjs.testserver import CloseHandler
+from snorky.transports.wsserver import WebSocketOptions
 from test.transports.sockjs.httpstub import HandlerLog, SiteStub
-from test.transports.sockjs.integration import LoopbackSite, wait_for
+from test.transports.sockjs.integration import ConnectionRecorder, LoopbackSite, wait_for
 
 _WAIT = 5
 
@@ -271,3 +277,152 @@ class UpgradeCheckTests(TestCase):
         upgrade = [(b"Upgrade", b"websocket"), (b"Connection", b"Upgrade")]
         for path in [b"/0/0/websocket", b"/websocket"]:
             self.assertEqual(stub.request(b"GET", path, headers=upgrade).status, 404)
+
+
+class _PingedClient(_Client):
+    def onPing(self, payload):
+        if not self.factory.pinged.called:
+            self.factory.pinged.callback(None)
+        super().onPing(payload)
+
+
+class SharedLimitsTests(_Connecting, TestCase):
+    """
+    Both SockJS WebSocket URLs have the limits of ``/ws`` (the shared
+    Autobahn layer), tested with a real Autobahn client over loopback.
+    """
+
+    timeout = 30
+
+    def serve(self, max_message_size=1 << 20, **limits):
+        self.recorder = ConnectionRecorder("recorder")
+        self.pubsub = PubSubService("pubsub")
+        registry = ServiceRegistry([self.recorder, self.pubsub])
+        self.endpoint = sockjs_resource(
+            registry, SockJSOptions(max_message_size=max_message_size), reactor,
+            websocket=WebSocketOptions(**limits),
+        )
+        self.site = LoopbackSite(reactor, {b"sockjs": self.endpoint})
+        self.base = self.site.start().replace("http:", "ws:")
+        self.addCleanup(self.site.stop)
+
+    @defer.inlineCallbacks
+    def subscribe(self, path):
+        client = yield self.connect(path)
+        request = json.dumps(
+            {"service": "pubsub",
+             "message": {"command": "subscribe", "params": {"channel": "c"}, "callId": 1}}
+        )
+        framed = path.endswith("/sid/websocket")
+        if framed:
+            self.assertEqual((yield self.next(client)), "o")
+            request = json.dumps([request])
+        client.sendMessage(request.encode())
+        answer = yield self.next(client)
+        self.assertIn("response", answer)
+        return client
+
+    @defer.inlineCallbacks
+    def test_slow_consumer_dropped(self):
+        """
+        On both URLs a subscriber that stops reading is dropped once
+        max_write_buffer bytes wait for it, while a reading one gets every
+        message.
+        """
+        self.serve(max_write_buffer=256 * 1024)
+        for path in ["/sockjs/websocket", "/sockjs/0/sid/websocket"]:
+            slow = yield self.subscribe(path)
+            fast = yield self.subscribe("/sockjs/websocket")
+            dropped = len(self.recorder.disconnected)
+            slow.transport.pauseProducing()
+            chunk = "x" * 16384
+            # Bounded: at most 2000 * 16 KiB.
+            for _ in range(2000):
+                self.pubsub.publish("c", chunk)
+                self.assertIn(chunk, (yield self.next(fast)))
+                if len(self.recorder.disconnected) > dropped:
+                    break
+            self.assertEqual(len(self.recorder.disconnected), dropped + 1, path)
+            slow.transport.resumeProducing()
+            yield self.close(fast)
+
+    @defer.inlineCallbacks
+    def test_keep_alive_pings(self):
+        """
+        The server pings clients of both URLs every ping_interval.
+        """
+        self.serve(ping_interval=0.2)
+        for path in ["/sockjs/websocket", "/sockjs/0/sid/websocket"]:
+            factory = WebSocketClientFactory(self.base + path, reactor=reactor)
+            factory.protocol = _PingedClient
+            factory.opened, factory.closed = defer.Deferred(), defer.Deferred()
+            factory.pinged = defer.Deferred()
+            factory.messages = defer.DeferredQueue()
+            reactor.connectTCP("127.0.0.1", self.site.port.getHost().port, factory)
+            client = yield factory.opened.addTimeout(_WAIT, reactor)
+            yield factory.pinged.addTimeout(_WAIT, reactor)
+            yield self.close(client)
+        # Autobahn's batched timers (whole-second buckets) leave their
+        # bucket's call behind when cancelled; let them run out.
+        yield wait_for(reactor, lambda: not [
+            call for call in reactor.getDelayedCalls()
+            if "_notify_bucket" in repr(call.func)
+        ], seconds=3)
+
+    @defer.inlineCallbacks
+    def test_connection_limit_shared(self):
+        """
+        max_connections counts the connections of both URLs together;
+        beyond it a handshake is refused with 503.
+        """
+        self.serve(max_connections=2)
+        yield self.connect("/sockjs/websocket")
+        yield self.connect("/sockjs/0/sid/websocket")
+        for path in ["/sockjs/websocket", "/sockjs/0/other/websocket"]:
+            failure = yield self.assertFailure(self.connect(path), Exception)
+            self.assertIn("503", str(failure))
+
+    @defer.inlineCallbacks
+    def test_oversize_closes_1009(self):
+        """
+        A message over the endpoint's max_message_size closes either kind
+        of connection with 1009.
+        """
+        self.serve(max_message_size=100)
+        for path in ["/sockjs/websocket", "/sockjs/0/sid/websocket"]:
+            client = yield self.connect(path)
+            client.sendMessage(b'"' + b"x" * 200 + b'"')
+            _, code, _ = yield client.factory.closed.addTimeout(_WAIT, reactor)
+            self.assertEqual(code, 1009, path)
+
+    @defer.inlineCallbacks
+    def test_invalid_close_frames_1002(self):
+        """
+        On both URLs, close frames with code 999 or 1005, a 1-byte payload
+        or a reason that is not UTF-8 are answered with 1002.
+        """
+        self.serve()
+        for path in ["/sockjs/websocket", "/sockjs/0/sid/websocket"]:
+            for payload in [
+                struct.pack("!H", 999), struct.pack("!H", 1005), b"\x03",
+                struct.pack("!H", 1000) + b"\xff\xfe",
+            ]:
+                client = yield self.connect(path)
+                client.sendFrame(opcode=8, payload=payload)
+                _, code, _ = yield client.factory.closed.addTimeout(_WAIT, reactor)
+                self.assertEqual(code, 1002, (path, payload))
+
+    @defer.inlineCallbacks
+    def test_shutdown_1001(self):
+        """
+        On server shutdown a raw connection is closed with 1001, and a
+        SockJS session gets a SockJS close frame saying 1001.
+        """
+        self.serve()
+        raw = yield self.connect("/sockjs/websocket")
+        framed = yield self.connect("/sockjs/0/sid/websocket")
+        self.assertEqual((yield self.next(framed)), "o")
+        yield self.endpoint.close_all()
+        _, code, reason = yield raw.factory.closed.addTimeout(_WAIT, reactor)
+        self.assertEqual((code, reason), (1001, "Server shutting down"))
+        self.assertEqual((yield self.next(framed)), 'c[1001,"Server shutting down"]')
