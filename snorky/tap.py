@@ -304,7 +304,8 @@ class SnorkyService(MultiService):
     Once started, it moves every object made so far (modules, the app, the
     services: half of what a server with 1,000 connections holds) out of
     the garbage collector's sight with :func:`gc.freeze`, so that its full
-    collections, which pause everything, scan only what came later.
+    collections, which pause everything, scan only what came later; then
+    collects once, so that full collections keep coming at the usual rate.
     """
 
     #: The log observer of ``--log-json``, if given.
@@ -325,6 +326,11 @@ class SnorkyService(MultiService):
         except ListenError as e:
             raise SystemExit("snorky: {}".format(e)) from None
         gc.freeze()
+        # Full collections run once the oldest generation has grown by a
+        # quarter since the last one; frozen objects no longer count, so
+        # without a fresh baseline the next one could take for ever, and
+        # memory held in cycles (closed connections) with it.
+        gc.collect()
 
 
 def build(options: Mapping[str, Any], out: Any = None) -> MultiService:

@@ -314,6 +314,24 @@ class SnorkyServiceTests(TestCase):
         self.assertGreater(gc.get_freeze_count(), 0)
         self.assertFalse(any(o is made_before for o in gc.get_objects()))
 
+    def test_full_collections_continue_after_freeze(self):
+        """After the freeze, cycles made later still meet a full collection at the usual rate."""
+        gc.unfreeze()
+        self.addCleanup(gc.unfreeze)
+        # A full collection with many long-lived objects raises the bar
+        # for the next one; freezing them must not keep it raised.
+        keep = [[n] for n in range(300000)]
+        gc.collect()
+        top = SnorkyService()
+        top.startService()
+        self.addCleanup(top.stopService)
+        del keep
+        before = gc.get_stats()[2]["collections"]
+        for _ in range(100000):
+            node = {}
+            node["self"] = [node]
+        self.assertGreater(gc.get_stats()[2]["collections"], before)
+
 
 class LimitOptionsTests(TestCase):
     """
