@@ -88,8 +88,9 @@ class Options(usage.Options):
          "Seconds a connection has to send a whole HTTP request (headers "
          "and body), however slowly it sends.", float],
         ["write-delay", None, 0.02,
-         "Shortest time in seconds between two rounds of writing queued "
-         "WebSocket messages (0: at the end of every reactor turn).", float],
+         "Seconds a message sent to many WebSocket clients may wait on a busy "
+         "connection to be written with the next ones; answers go out at "
+         "the end of the reactor turn (0: everything does).", float],
         ["sockjs-heartbeat", None, 25.0, "Seconds between SockJS heartbeats.", float],
         ["sockjs-disconnect-delay", None, 5.0,
          "Seconds a SockJS session waits for its client to poll again.", float],
