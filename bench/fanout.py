@@ -102,6 +102,19 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float) -> None:
     raise RuntimeError("the server did not listen within {} s".format(timeout))
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """
+    Stop *process* (SIGTERM, then SIGKILL after 15 s) and wait for it.
+    """
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class SnorkyServer:
     """
     ``twistd -n snorky`` pinned to *cpu*, with the DataSync *config* (TOML
@@ -144,13 +157,7 @@ class SnorkyServer:
         self.stop()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

@@ -35,7 +35,7 @@ from typing import Any, Dict, List
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from fanout import cpu_seconds, free_port, wait_for_port  # noqa: E402
+from fanout import cpu_seconds, free_port, stop_process, wait_for_port  # noqa: E402
 
 TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; run()"
 REQUEST = ('{"service": "messaging", "message": {"command": "listParticipants", '
@@ -110,12 +110,7 @@ def measure(kind: str, options: argparse.Namespace) -> Dict[str, Any]:
         result["per_second"] = result["trips"] / result["seconds"]
         return result
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server)
 
 
 ROW = "{:<10} {:>4} {:>13.0f} {:>8.2f} {:>8.2f} {:>9.0f} {:>14.1f}"

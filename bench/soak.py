@@ -45,13 +45,13 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from fanout import free_port, rss_kib, wait_for_port  # noqa: E402
+from fanout import free_port, rss_kib, stop_process, wait_for_port  # noqa: E402
 from snorky.backend import SnorkyBackend  # noqa: E402
 
 KEY = "soak-bench-key-0123456789abcdef0123"
@@ -248,13 +248,7 @@ class Server:
         return rss_kib(self.process.pid) / 1024
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

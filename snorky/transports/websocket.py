@@ -153,11 +153,9 @@ class SnorkyWebSocketFactory(ServerFactory):
         timeout: float = 3.0,
     ) -> "Deferred[None]":
         """
-        Close every connection with *code* and *reason*.
-
-        :param timeout: seconds to wait for the closing handshakes; then
-            the connections left are dropped.
-        :returns: a ``Deferred`` that fires with ``None`` once every
-            connection is closed or *timeout* has passed.
+        Close every connection with *code* and *reason*, as
+        :meth:`~snorky.transports.wsserver.ConnectionSet.close_all`:
+        returns a ``Deferred`` that fires once all are closed or after
+        *timeout* seconds, when the rest are dropped.
         """
         return self.connections.close_all(code, reason, timeout)
