@@ -6,6 +6,7 @@ from autobahn.twisted.resource import WebSocketResource
 from autobahn.twisted.websocket import WebSocketServerFactory
 from twisted.web.resource import IResource
 
+from snorky.reactors import default_reactor
 from snorky.transports.wsserver.connections import ConnectionSet
 from snorky.transports.wsserver.options import WebSocketOptions, autobahn_options
 from snorky.transports.wsserver.writes import WriteRounds
@@ -44,7 +45,7 @@ class ServerFactory(WebSocketServerFactory):
         reactor: Any = None,
         connections: Optional[ConnectionSet] = None,
     ) -> None:
-        super().__init__(url=url, reactor=reactor, server="Snorky")
+        super().__init__(url=url, reactor=default_reactor(reactor), server="Snorky")
         self.options = options = options or WebSocketOptions()
         self.setProtocolOptions(**autobahn_options(options))
         if connections is None:
