@@ -145,6 +145,7 @@ class ServerProtocol(PingProbe, WebSocketServerProtocol):  # type: ignore[misc]
                 self.closeHandshakeTimeoutCall = None
             self._probe_answered(False)
             self.factory.connections.discard(self)
+            self.factory.writes.discard(self)
             self._release()
 
     def _release(self) -> None:

@@ -21,7 +21,7 @@ read in this turn is processed first, so answers to requests that arrived
 together still share one write per connection.
 """
 
-from typing import Any, List, Optional, Protocol
+from typing import Any, Dict, Iterable, Optional, Protocol
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
@@ -63,9 +63,10 @@ class WriteRounds:
     def __init__(self, reactor: IReactorTime, write_delay: float) -> None:
         self._reactor = reactor
         self._delay = write_delay
-        self._turn: List[Writer] = []
+        # Dicts as ordered sets: a lost connection leaves in O(1).
+        self._turn: Dict[Writer, None] = {}
         self._turn_call: Optional[IDelayedCall] = None
-        self._round: List[Writer] = []
+        self._round: Dict[Writer, None] = {}
         self._round_call: Optional[IDelayedCall] = None
 
     def answer(self, writer: Writer) -> None:
@@ -75,7 +76,7 @@ class WriteRounds:
         if writer.write_due == DUE_TURN:
             return
         writer.write_due = DUE_TURN
-        self._turn.append(writer)
+        self._turn[writer] = None
         if self._turn_call is None:
             self._turn_call = self._reactor.callLater(0, self._end_turn)
 
@@ -92,7 +93,7 @@ class WriteRounds:
             self.answer(writer)
             return
         writer.write_due = DUE_ROUND
-        self._round.append(writer)
+        self._round[writer] = None
         if self._round_call is None:
             self._round_call = self._reactor.callLater(due - now, self._end_round)
 
@@ -106,18 +107,33 @@ class WriteRounds:
                 return call
         return None
 
+    def discard(self, writer: Writer) -> None:
+        """
+        Forget *writer*, whose connection is lost; a call left with nothing
+        to write is cancelled.
+        """
+        writer.write_due = None
+        self._turn.pop(writer, None)
+        self._round.pop(writer, None)
+        if not self._turn and self._turn_call is not None:
+            self._turn_call.cancel()
+            self._turn_call = None
+        if not self._round and self._round_call is not None:
+            self._round_call.cancel()
+            self._round_call = None
+
     def _end_turn(self) -> None:
         self._turn_call = None
-        writers, self._turn = self._turn, []
+        writers, self._turn = self._turn, {}
         _flush_all(writers)
 
     def _end_round(self) -> None:
         self._round_call = None
-        writers, self._round = self._round, []
+        writers, self._round = self._round, {}
         _flush_all(writers)
 
 
-def _flush_all(writers: List[Any]) -> None:
+def _flush_all(writers: Iterable[Any]) -> None:
     for writer in writers:
         # A writer written since it was scheduled (an answer, a close, a
         # full queue) has nothing left for this call.

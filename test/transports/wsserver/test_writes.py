@@ -133,3 +133,20 @@ class WriteRoundsTests(TestCase):
         self.clock.advance(0)
         self.rounds.fan_out(self.writer)
         self.assertAlmostEqual(self.rounds.last_call().getTime(), 0.02)  # type: ignore[union-attr]
+
+    def test_discard(self) -> None:
+        """
+        A discarded connection is not written, and a call left with
+        nothing to write is cancelled.
+        """
+        other = FakeWriter(self.clock, self.log)
+        self.rounds.fan_out(self.writer)
+        self.rounds.answer(other)
+        self.clock.advance(0)
+        self.clock.advance(0.001)
+        self.rounds.fan_out(self.writer)
+        self.rounds.answer(other)
+        self.rounds.discard(other)
+        self.rounds.discard(self.writer)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.assertEqual(self.log, [0, 0])
