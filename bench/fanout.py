@@ -139,7 +139,9 @@ class SnorkyServer:
                  "-n", "--pidfile=", "snorky", "--config", config_path,
                  "--ports", "frontend:websocket:tcp:{}:interface=127.0.0.1".format(front_port),
                  "--ports", "backend:http:tcp:{}:interface=127.0.0.1".format(back_port),
-                 "--backend-key", KEY, *args],
+                 "--backend-key", KEY,
+                 # Every benchmark connection comes from 127.0.0.1.
+                 "--max-connections-per-address", "0", *args],
                 stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, env=env,
             )
         self.pid = self.process.pid
