@@ -26,6 +26,7 @@ from snorky.transports.wsserver import sockets
 from snorky.transports.wsserver.pings import PingBudget
 from snorky.transports.wsserver.probe import PingProbe
 from snorky.transports.wsserver.writebuffer import WriteBufferWatch
+from snorky.transports.wsserver.writes import DUE_TURN
 
 if TYPE_CHECKING:
     from snorky.transports.wsserver.factory import ServerFactory
@@ -182,9 +183,19 @@ class ServerProtocol(PingProbe, WebSocketServerProtocol):  # type: ignore[misc]
         ``max_write_buffer`` bytes is written at once.
         """
         pending = self._pending
-        if not pending and self.state != self.STATE_OPEN:
-            # (With messages queued, the state was checked when the first
-            # was: a close since then wrote them, a drop discards them.)
+        if pending:
+            # The fast path of a fan-out: the queue is scheduled already,
+            # and the state was checked when it was started (a close since
+            # then wrote it, a drop discards it).
+            data = prepared.payloadHybi
+            pending.append(data)
+            self._pending_size += len(data)
+            if self._pending_size > self.factory.options.max_write_buffer:
+                self.flush()
+            elif answer and self.write_due != DUE_TURN:
+                self.factory.writes.answer(self)
+            return
+        if self.state != self.STATE_OPEN:
             return
         if self._perMessageCompress is not None:
             # Compressed messages are framed per connection by Autobahn.
@@ -192,7 +203,7 @@ class ServerProtocol(PingProbe, WebSocketServerProtocol):  # type: ignore[misc]
             return
         data = prepared.payloadHybi
         pending.append(data)
-        self._pending_size += len(data)
+        self._pending_size = len(data)
         if self._pending_size > self.factory.options.max_write_buffer:
             self.flush()
         elif answer:
