@@ -148,14 +148,16 @@ class SharedSets:
 
     def join(
         self, topic: str, key: bytes, member: bytes, value: bytes, tag: bytes,
-        exclusive: bool = False,
-    ) -> "Deferred[int]":
+        exclusive: bool = False, read: bool = False,
+    ) -> "Deferred[Tuple[int, List[bytes]]]":
         """
         This node holds *member* of set (*topic*, *key*) from now on.
 
         :returns: :data:`REFUSED` if *exclusive* and some node holds it
             already; :data:`FIRST` if it had no holder (its value is
             *value*, and ``+`` was published); :data:`SHARED` otherwise.
+            With it, if *read*, the values of the set right after (as
+            :meth:`read`, in the same step); otherwise an empty list.
         """
         raise NotImplementedError
 
@@ -290,8 +292,8 @@ class MemorySets(SharedSets):
 
     def join(
         self, topic: str, key: bytes, member: bytes, value: bytes, tag: bytes,
-        exclusive: bool = False,
-    ) -> "Deferred[int]":
+        exclusive: bool = False, read: bool = False,
+    ) -> "Deferred[Tuple[int, List[bytes]]]":
         refused = self._check()
         if refused is not None:
             return refused
@@ -300,15 +302,21 @@ class MemorySets(SharedSets):
         if s is None:
             s = self.state.sets[(topic, key)] = _MemorySet()
         holders = s.holders.get(member)
-        if holders:
-            if exclusive:
-                return succeed(REFUSED)
+        if holders and exclusive:
+            status = REFUSED
+        elif holders:
             holders.add(self.node_id)
-            return succeed(SHARED)
-        s.holders[member] = {self.node_id}
-        s.values[member] = value
-        self._publish(topic, b"+", tag, key, value)
-        return succeed(FIRST)
+            status = SHARED
+        else:
+            s.holders[member] = {self.node_id}
+            s.values[member] = value
+            status = FIRST
+        values = list(s.values.values()) if read else []
+        if not s.values:
+            del self.state.sets[(topic, key)]
+        if status == FIRST:
+            self._publish(topic, b"+", tag, key, value)
+        return succeed((status, values))
 
     def update(self, topic: str, key: bytes, member: bytes, value: bytes, tag: bytes) -> "Deferred[bool]":
         refused = self._check()
@@ -445,18 +453,28 @@ if was == 0 then return 2 end
 return 0
 """
 
-# ARGV: P, node, topic, key, member, value, tag, exclusive, node_timeout (ms).
+# ARGV: P, node, topic, key, member, value, tag, exclusive, node_timeout (ms),
+# read. Answers {status, values of the set if read...}.
 _JOIN = _HOLD + b"""
+local function answer(P, topic, key, status)
+  if ARGV[10] ~= '1' then return {status} end
+  local members = redis.call('ZRANGE', P .. ':seto:' .. topic .. ':' .. key, 0, -1)
+  local out = {status}
+  for i, m in ipairs(members) do
+    out[i + 1] = redis.call('HGET', P .. ':set:' .. topic .. ':' .. key, 'v' .. m)
+  end
+  return out
+end
 local P, me, topic, key, member = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local H = P .. ':set:' .. topic .. ':' .. key
 local O = P .. ':seto:' .. topic .. ':' .. key
 local ttl = tonumber(ARGV[9])
 if redis.call('HEXISTS', H, hold(me) .. member) == 1 then
-  if ARGV[8] == '1' then return 0 end
-  return 1
+  if ARGV[8] == '1' then return answer(P, topic, key, 0) end
+  return answer(P, topic, key, 1)
 end
 local c = tonumber(redis.call('HGET', H, 'c' .. member) or '0')
-if c > 0 and ARGV[8] == '1' then return 0 end
+if c > 0 and ARGV[8] == '1' then return answer(P, topic, key, 0) end
 redis.call('HSET', H, hold(me) .. member, '1')
 redis.call('HINCRBY', H, count(me), 1)
 redis.call('HSET', H, 'c' .. member, c + 1)
@@ -466,13 +484,13 @@ if redis.call('EXISTS', P .. ':alive:' .. me) == 0 then
   redis.call('SET', P .. ':alive:' .. me, '1', 'PX', ttl)
 end
 keep(ttl * 3, H, P .. ':node:' .. me, P .. ':nodes')
-if c > 0 then return 1 end
+if c > 0 then return answer(P, topic, key, 1) end
 local t = redis.call('TIME')
 redis.call('HSET', H, 'v' .. member, ARGV[6])
 redis.call('ZADD', O, t[1] .. string.format('%06d', tonumber(t[2])), member)
 keep(ttl * 3, O)
 redis.call('PUBLISH', P .. ':t:' .. topic, '+' .. ARGV[7] .. '\\n' .. key .. '\\n' .. ARGV[6])
-return 2
+return answer(P, topic, key, 2)
 """
 
 # ARGV: P, node, topic, key, member, value, tag.
@@ -563,12 +581,12 @@ class RedisSets(SharedSets):
 
     def join(
         self, topic: str, key: bytes, member: bytes, value: bytes, tag: bytes,
-        exclusive: bool = False,
-    ) -> "Deferred[int]":
+        exclusive: bool = False, read: bool = False,
+    ) -> "Deferred[Tuple[int, List[bytes]]]":
         return self._run(
             _JOIN, self._node(), topic, key, member, value, tag,
-            b"1" if exclusive else b"0", _ms(self.node_timeout),
-        ).addCallback(int)
+            b"1" if exclusive else b"0", _ms(self.node_timeout), b"1" if read else b"0",
+        ).addCallback(lambda reply: (int(reply[0]), [v for v in reply[1:] if v is not None]))
 
     def update(self, topic: str, key: bytes, member: bytes, value: bytes, tag: bytes) -> "Deferred[bool]":
         return self._run(_UPDATE, self._node(), topic, key, member, value, tag).addCallback(
