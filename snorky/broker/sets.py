@@ -104,6 +104,13 @@ class SharedSets:
         self._loop.clock = self.broker.reactor
         self._loop.start(self.node_timeout / 4, now=True)
 
+    def attach(self) -> None:
+        """
+        A service uses the sets: brokers that are not started as Twisted
+        services start beating now (every node beats, so that each
+        notices dead ones).
+        """
+
     def stop(self) -> "Deferred[None]":
         """
         Stop beating and remove this node's holds (publishing what others
@@ -239,6 +246,9 @@ class MemorySets(SharedSets):
     def __init__(self, broker: Any, node_timeout: float, state: Optional[_MemoryState] = None) -> None:
         super().__init__(broker, node_timeout)
         self.state = state or _MemoryState()
+
+    def attach(self) -> None:
+        self.start()
 
     def _check(self) -> Optional[Deferred]:
         if self.broker.available:

@@ -33,6 +33,7 @@ class SharedPart:
         # Hex: node ids may hold any character, tags hold no newline.
         self.node = broker.node_id.encode("utf-8").hex().encode("ascii")
         broker.listen(topic, receiver)
+        self.sets.attach()
 
     def close(self) -> None:
         """
