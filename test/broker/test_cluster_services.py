@@ -53,7 +53,8 @@ class ServicesAcrossNodesTests(TestCase):
 
     async def open(self, node: Node, identity: Any = None) -> WSTestClient:
         client = await browser(node, identity)
-        self.addCleanup(lambda: client.protocol.transport.abortConnection())
+        transport: Any = client.protocol.transport
+        self.addCleanup(transport.abortConnection)
         return client
 
     async def test_identity_authorize_here_authenticate_there(self) -> None:
