@@ -61,7 +61,7 @@ class WorkersTests(TestCase):
             shutil.rmtree(directory, ignore_errors=True)
         if self.parent.ended.called:
             return None
-        for pid in children(self.parent.transport.pid):  # type: ignore[attr-defined]
+        for pid in children(self.pid):
             os.kill(pid, signal.SIGKILL)
         self.transport.signalProcess("KILL")
         return self.parent.ended
