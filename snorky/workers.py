@@ -312,12 +312,15 @@ class WorkerSockJS(Resource):
         self.info = info
         self.port = port
         self.reactor = reactor
+        #: How many requests this worker forwarded.
+        self.forwarded = 0
 
     def __getattr__(self, name: str) -> Any:
         # close_all and the rest are the SockJS resource's.
         return getattr(self.sockjs, name)
 
     isLeaf = True
+    log = Logger()
 
     def render(self, request: Any) -> Any:
         if isinstance(request.getClientAddress(), UNIXAddress):
@@ -331,6 +334,12 @@ class WorkerSockJS(Resource):
             if len(path) >= 3 and path[2] in HTTP_TRANSPORTS:
                 owner = owner_of(path[1], self.info.count)
                 if owner != self.info.index:
+                    if not self.forwarded:
+                        self.log.info("Snorky: worker {index} forwards requests of "
+                                      "SockJS sessions held by other workers (first: "
+                                      "to worker {owner})", index=self.info.index,
+                                      owner=owner)
+                    self.forwarded += 1
                     forward = _Forwarding(self.reactor, self.info.socket_path(owner, self.port))
                     return forward.render(request)
         return self.sockjs.render(request)
