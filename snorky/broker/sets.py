@@ -8,15 +8,18 @@ value and held by one or more nodes. Every change that others must hear
 of is published on the topic atomically with the change, so every node
 sees one order:
 
-* ``b"+" + tag + b"\\n" + key + b"\\n" + value`` when a member gets its
-  first holder (:meth:`SharedSets.join`);
+* ``b"+" + tag + b"\\n" + key + b"\\n" + seq + b"\\n" + value`` when a
+  member gets its first holder (:meth:`SharedSets.join`);
 * ``b"~" + tag + ...`` when its value changes (:meth:`SharedSets.update`);
 * ``b"-" + tag + ...`` (with the last value) when its last holder leaves
   (:meth:`SharedSets.leave`), or when the last holder's node dies: then
   the tag is empty.
 
 *tag* is the caller's (which connection caused the change), carried
-untouched. Topic names must not contain a newline, nor must keys.
+untouched; *seq* numbers the set's events (decimal text), so that a
+connection that joined at a given number can skip the events its join
+answer already reflects. Topic names must not contain a newline, nor must
+keys.
 
 **Nodes die**: every node writes a heartbeat every ``node_timeout / 4``
 seconds and, in the same step, removes the holds of every node whose
@@ -54,13 +57,13 @@ FIRST = LAST = 2
 SHARED = 1
 
 
-def parse_event(payload: bytes) -> Tuple[bytes, bytes, bytes, bytes]:
+def parse_event(payload: bytes) -> Tuple[bytes, bytes, bytes, int, bytes]:
     """
-    ``(kind, tag, key, value)`` of an event published on a set's topic.
+    ``(kind, tag, key, seq, value)`` of an event published on a set's topic.
     """
     kind = payload[:1]
-    tag, key, value = payload[1:].split(b"\n", 2)
-    return kind, tag, key, value
+    tag, key, seq, value = payload[1:].split(b"\n", 3)
+    return kind, tag, key, int(seq), value
 
 
 class SharedSets:
@@ -156,7 +159,7 @@ class SharedSets:
     def join(
         self, topic: str, key: bytes, member: bytes, value: bytes, tag: bytes,
         exclusive: bool = False, read: bool = False,
-    ) -> "Deferred[Tuple[int, List[bytes]]]":
+    ) -> "Deferred[Tuple[int, List[bytes], int]]":
         """
         This node holds *member* of set (*topic*, *key*) from now on.
 
@@ -164,7 +167,8 @@ class SharedSets:
             already; :data:`FIRST` if it had no holder (its value is
             *value*, and ``+`` was published); :data:`SHARED` otherwise.
             With it, if *read*, the values of the set right after (as
-            :meth:`read`, in the same step); otherwise an empty list.
+            :meth:`read`, in the same step), otherwise an empty list; and
+            the number of the set's last event then.
         """
         raise NotImplementedError
 
@@ -185,9 +189,10 @@ class SharedSets:
         """
         raise NotImplementedError
 
-    def read(self, topic: str, key: bytes) -> "Deferred[List[bytes]]":
+    def read(self, topic: str, key: bytes) -> "Deferred[Tuple[int, List[bytes]]]":
         """
-        The values of the set's members, in order of arrival.
+        The number of the set's last event, and the values of its members
+        in order of arrival.
         """
         raise NotImplementedError
 
@@ -224,6 +229,7 @@ class _MemorySet:
         # Member to value, in order of arrival.
         self.values: Dict[bytes, bytes] = {}
         self.holders: Dict[bytes, Set[str]] = {}
+        self.seq = 0
 
 
 class _MemoryState:
@@ -258,8 +264,9 @@ class MemorySets(SharedSets):
     def _now(self) -> float:
         return self.broker.reactor.seconds()  # type: ignore[no-any-return]
 
-    def _publish(self, topic: str, kind: bytes, tag: bytes, key: bytes, value: bytes) -> None:
-        self.broker.publish(topic, kind + tag + b"\n" + key + b"\n" + value)
+    def _publish(self, topic: str, kind: bytes, tag: bytes, key: bytes, seq: int,
+                 value: bytes) -> None:
+        self.broker.publish(topic, kind + tag + b"\n" + key + b"\n%d\n" % seq + value)
 
     def heartbeat(self) -> "Deferred[bool]":
         refused = self._check()
@@ -290,7 +297,8 @@ class MemorySets(SharedSets):
         value = s.values.pop(member)
         if not s.values:
             del self.state.sets[(topic, key)]
-        self._publish(topic, b"-", tag, key, value)
+        s.seq += 1
+        self._publish(topic, b"-", tag, key, s.seq, value)
         return LAST
 
     def leave_all(self) -> "Deferred[None]":
@@ -303,7 +311,7 @@ class MemorySets(SharedSets):
     def join(
         self, topic: str, key: bytes, member: bytes, value: bytes, tag: bytes,
         exclusive: bool = False, read: bool = False,
-    ) -> "Deferred[Tuple[int, List[bytes]]]":
+    ) -> "Deferred[Tuple[int, List[bytes], int]]":
         refused = self._check()
         if refused is not None:
             return refused
@@ -321,12 +329,14 @@ class MemorySets(SharedSets):
             s.holders[member] = {self.node_id}
             s.values[member] = value
             status = FIRST
+            s.seq += 1
         values = list(s.values.values()) if read else []
+        seq = s.seq
         if not s.values:
             del self.state.sets[(topic, key)]
         if status == FIRST:
-            self._publish(topic, b"+", tag, key, value)
-        return succeed((status, values))
+            self._publish(topic, b"+", tag, key, seq, value)
+        return succeed((status, values, seq))
 
     def update(self, topic: str, key: bytes, member: bytes, value: bytes, tag: bytes) -> "Deferred[bool]":
         refused = self._check()
@@ -336,7 +346,8 @@ class MemorySets(SharedSets):
         if s is None or self.node_id not in s.holders.get(member, ()):
             return succeed(False)
         s.values[member] = value
-        self._publish(topic, b"~", tag, key, value)
+        s.seq += 1
+        self._publish(topic, b"~", tag, key, s.seq, value)
         return succeed(True)
 
     def leave(self, topic: str, key: bytes, member: bytes, tag: bytes) -> "Deferred[int]":
@@ -348,12 +359,12 @@ class MemorySets(SharedSets):
             return succeed(0)
         return succeed(self._drop(topic, key, s, member, self.node_id, tag))
 
-    def read(self, topic: str, key: bytes) -> "Deferred[List[bytes]]":
+    def read(self, topic: str, key: bytes) -> "Deferred[Tuple[int, List[bytes]]]":
         refused = self._check()
         if refused is not None:
             return refused
         s = self.state.sets.get((topic, key))
-        return succeed([] if s is None else list(s.values.values()))
+        return succeed((0, []) if s is None else (s.seq, list(s.values.values())))
 
     def send(self, topic: str, key: bytes, member: bytes, payload: bytes) -> "Deferred[bool]":
         refused = self._check()
@@ -422,7 +433,9 @@ local function drop(P, topic, key, node, member, tag)
   local v = redis.call('HGET', H, 'v' .. member) or ''
   redis.call('HDEL', H, 'c' .. member, 'v' .. member)
   redis.call('ZREM', P .. ':seto:' .. topic .. ':' .. key, member)
-  redis.call('PUBLISH', P .. ':t:' .. topic, '-' .. tag .. '\\n' .. key .. '\\n' .. v)
+  local q = redis.call('HINCRBY', H, 'q', 1)
+  redis.call('PUBLISH', P .. ':t:' .. topic, '-' .. tag .. '\\n' .. key .. '\\n' .. q .. '\\n' .. v)
+  if redis.call('HLEN', H) == 1 then redis.call('DEL', H) end
   return 2
 end
 local function reap(P, node)
@@ -467,11 +480,12 @@ return 0
 # read. Answers {status, values of the set if read...}.
 _JOIN = _HOLD + b"""
 local function answer(P, topic, key, status)
-  if ARGV[10] ~= '1' then return {status} end
+  local H = P .. ':set:' .. topic .. ':' .. key
+  local out = {status, tonumber(redis.call('HGET', H, 'q') or '0')}
+  if ARGV[10] ~= '1' then return out end
   local members = redis.call('ZRANGE', P .. ':seto:' .. topic .. ':' .. key, 0, -1)
-  local out = {status}
   for i, m in ipairs(members) do
-    out[i + 1] = redis.call('HGET', P .. ':set:' .. topic .. ':' .. key, 'v' .. m)
+    out[i + 2] = redis.call('HGET', H, 'v' .. m)
   end
   return out
 end
@@ -499,7 +513,8 @@ local t = redis.call('TIME')
 redis.call('HSET', H, 'v' .. member, ARGV[6])
 redis.call('ZADD', O, t[1] .. string.format('%06d', tonumber(t[2])), member)
 keep(ttl * 3, O)
-redis.call('PUBLISH', P .. ':t:' .. topic, '+' .. ARGV[7] .. '\\n' .. key .. '\\n' .. ARGV[6])
+local q = redis.call('HINCRBY', H, 'q', 1)
+redis.call('PUBLISH', P .. ':t:' .. topic, '+' .. ARGV[7] .. '\\n' .. key .. '\\n' .. q .. '\\n' .. ARGV[6])
 return answer(P, topic, key, 2)
 """
 
@@ -509,7 +524,8 @@ local P, me, topic, key, member = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local H = P .. ':set:' .. topic .. ':' .. key
 if redis.call('HEXISTS', H, hold(me) .. member) == 0 then return 0 end
 redis.call('HSET', H, 'v' .. member, ARGV[6])
-redis.call('PUBLISH', P .. ':t:' .. topic, '~' .. ARGV[7] .. '\\n' .. key .. '\\n' .. ARGV[6])
+local q = redis.call('HINCRBY', H, 'q', 1)
+redis.call('PUBLISH', P .. ':t:' .. topic, '~' .. ARGV[7] .. '\\n' .. key .. '\\n' .. q .. '\\n' .. ARGV[6])
 return 1
 """
 
@@ -521,11 +537,15 @@ return drop(ARGV[1], ARGV[3], ARGV[4], ARGV[2], ARGV[5], ARGV[6])
 # ARGV: P, topic, key.
 _READ = b"""
 local P, topic, key = ARGV[1], ARGV[2], ARGV[3]
+local H = P .. ':set:' .. topic .. ':' .. key
+local q = tonumber(redis.call('HGET', H, 'q') or '0')
 local members = redis.call('ZRANGE', P .. ':seto:' .. topic .. ':' .. key, 0, -1)
-if #members == 0 then return {} end
+if #members == 0 then return {q} end
 local fields = {}
 for i, m in ipairs(members) do fields[i] = 'v' .. m end
-return redis.call('HMGET', P .. ':set:' .. topic .. ':' .. key, unpack(fields))
+local out = redis.call('HMGET', H, unpack(fields))
+table.insert(out, 1, q)
+return out
 """
 
 # ARGV: P, topic, key, member, payload.
@@ -592,11 +612,13 @@ class RedisSets(SharedSets):
     def join(
         self, topic: str, key: bytes, member: bytes, value: bytes, tag: bytes,
         exclusive: bool = False, read: bool = False,
-    ) -> "Deferred[Tuple[int, List[bytes]]]":
+    ) -> "Deferred[Tuple[int, List[bytes], int]]":
         return self._run(
             _JOIN, self._node(), topic, key, member, value, tag,
             b"1" if exclusive else b"0", _ms(self.node_timeout), b"1" if read else b"0",
-        ).addCallback(lambda reply: (int(reply[0]), [v for v in reply[1:] if v is not None]))
+        ).addCallback(lambda reply: (
+            int(reply[0]), [v for v in reply[2:] if v is not None], int(reply[1])
+        ))
 
     def update(self, topic: str, key: bytes, member: bytes, value: bytes, tag: bytes) -> "Deferred[bool]":
         return self._run(_UPDATE, self._node(), topic, key, member, value, tag).addCallback(
@@ -606,9 +628,9 @@ class RedisSets(SharedSets):
     def leave(self, topic: str, key: bytes, member: bytes, tag: bytes) -> "Deferred[int]":
         return self._run(_LEAVE, self._node(), topic, key, member, tag).addCallback(int)
 
-    def read(self, topic: str, key: bytes) -> "Deferred[List[bytes]]":
+    def read(self, topic: str, key: bytes) -> "Deferred[Tuple[int, List[bytes]]]":
         return self._run(_READ, topic, key).addCallback(
-            lambda values: [v for v in values or () if v is not None]
+            lambda reply: (int(reply[0]), [v for v in reply[1:] if v is not None])
         )
 
     def send(self, topic: str, key: bytes, member: bytes, payload: bytes) -> "Deferred[bool]":

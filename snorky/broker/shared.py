@@ -5,14 +5,14 @@ tag naming each of its connections cluster-wide, and the connections an
 event must not go back to.
 """
 
-from typing import Any, Iterable, List
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from twisted.internet.defer import Deferred
 
 from snorky.broker.interface import IBroker, Receiver
 from snorky.client import Client
 
-__all__ = ["SharedPart"]
+__all__ = ["SharedPart", "JoinGate"]
 
 
 class SharedPart:
@@ -62,3 +62,59 @@ class SharedPart:
         Publish *parts*, joined by newlines, on the topic.
         """
         return self.broker.publish(self.topic, b"\n".join(parts))
+
+
+class JoinGate:
+    """
+    Which events of a shared set each connection gets: only those after
+    its join (the join's answer reflects the earlier ones), and those that
+    arrive while its join is unanswered once it is answered.
+    """
+
+    def __init__(self) -> None:
+        #: (client, key) to the set's event number at its join, or None
+        #: while the join is unanswered.
+        self.since: Dict[Tuple[Client, str], Optional[int]] = {}
+        self._queued: Dict[Tuple[Client, str], List[Tuple[int, Callable[[], None]]]] = {}
+
+    def pending(self, client: Client, key: str) -> None:
+        """
+        *client* is joining *key*; hold its events until :meth:`opened`.
+        """
+        self.since[(client, key)] = None
+
+    def opened(self, client: Client, key: str, seq: int) -> None:
+        """
+        *client*'s join of *key* was answered as of event *seq*: hand it
+        the held events after that.
+        """
+        if (client, key) not in self.since:
+            return
+        self.since[(client, key)] = seq
+        for number, deliver in self._queued.pop((client, key), []):
+            if number > seq:
+                deliver()
+
+    def forget(self, client: Client, key: str) -> None:
+        """
+        *client* left *key*.
+        """
+        self.since.pop((client, key), None)
+        self._queued.pop((client, key), None)
+
+    def admit(
+        self, clients: Iterable[Client], key: str, seq: int,
+        later: Callable[[Client], Callable[[], None]],
+    ) -> List[Client]:
+        """
+        Those of *clients* that get event *seq* of *key* now; for those
+        whose join is unanswered, ``later(client)`` is kept for then.
+        """
+        now = []
+        for client in clients:
+            since = self.since.get((client, key), 0)
+            if since is None:
+                self._queued.setdefault((client, key), []).append((seq, later(client)))
+            elif seq > since:
+                now.append(client)
+        return now

@@ -2,14 +2,14 @@
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Set, Union
+from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 
 from snorky.broker import IBroker, answer_broadcast, unavailable_error
 from snorky.broker.sets import parse_event
-from snorky.broker.shared import SharedPart
+from snorky.broker.shared import JoinGate, SharedPart
 from snorky.client import Client, send_encoded_to_clients
 from snorky.envelopes import canonical_json
 from snorky.reactors import default_reactor
@@ -96,6 +96,7 @@ class ChatService(RPCService):
         self.memberships = self._index.keys_by_client
         #: The link to a shared broker, or ``None`` (in-process).
         self.shared: Optional[SharedPart] = None
+        self._gate = JoinGate()
 
     def use_broker(self, broker: IBroker) -> None:
         """
@@ -154,15 +155,19 @@ class ChatService(RPCService):
         assert shared is not None
         bkey = key.encode("utf-8")
         d: Deferred
+        self._gate.pending(client, key)
         if arrived:
             d = shared.sets.join(shared.topic, bkey, identity_key.encode("utf-8"),
                                  canonical_json(member.identity).encode("utf-8"),
                                  shared.tag(client), read=True)
-            d.addCallback(lambda answer: answer[1])
+            d.addCallback(lambda answer: (answer[2], answer[1]))
         else:
             d = shared.sets.read(shared.topic, bkey)
 
-        def members(values: List[bytes]) -> Dict[str, List[Any]]:
+        def members(answer: Tuple[int, List[bytes]]) -> Dict[str, List[Any]]:
+            # Presence up to the answer is in it; later presence follows.
+            seq, values = answer
+            self._gate.opened(client, key, seq)
             return {"members": [json.loads(v) for v in values]}
 
         def failed(failure: Any) -> Any:
@@ -230,6 +235,7 @@ class ChatService(RPCService):
     def _leave(self, client: Client, key: str, tell: bool = True) -> None:
         # Takes the client out of room.clients, the index's set.
         identity_key = self._index.remove(client, key)
+        self._gate.forget(client, key)
         room = self.channels[key]
         member = room.members[identity_key]
         member.clients.discard(client)
@@ -258,16 +264,22 @@ class ChatService(RPCService):
             return
         kind = payload[:1]
         if kind in (b"+", b"-"):
-            _, tag, key, value = parse_event(payload)
-            room = self.channels.get(key.decode("utf-8"))
+            _, tag, bkey, seq, value = parse_event(payload)
+            key = bkey.decode("utf-8")
+            room = self.channels.get(key)
             if room is not None:
                 status = "joined" if kind == b"+" else "left"
-                self._tell_presence(
-                    room, json.loads(value), status, shared.excluding(room.clients, tag)
-                )
+                identity = json.loads(value)
+                tell = room  # for the closure: the room as it is now
+
+                def later(client: Client) -> Any:
+                    return lambda: self._tell_presence(tell, identity, status, [client])
+
+                self._tell_presence(room, identity, status, self._gate.admit(
+                    shared.excluding(room.clients, tag), key, seq, later))
             return
-        head, key, rest = payload.split(b"\n", 2)
-        room = self.channels.get(key.decode("utf-8"))
+        head, bkey, rest = payload.split(b"\n", 2)
+        room = self.channels.get(bkey.decode("utf-8"))
         if room is None:
             return
         if kind == b"m":

@@ -9,7 +9,7 @@ from twisted.internet.defer import Deferred
 
 from snorky.broker import IBroker, unavailable_error
 from snorky.broker.sets import REFUSED, parse_event
-from snorky.broker.shared import SharedPart
+from snorky.broker.shared import JoinGate, SharedPart
 from snorky.client import Client
 from snorky.envelopes import canonical_json, encode
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
@@ -132,6 +132,7 @@ class CursorsService(RPCService):
         self.cursors_by_client: Dict[Client, Dict[Any, Cursor]] = {}
         #: The link to a shared broker, or ``None`` (in-process).
         self.shared: Optional[SharedPart] = None
+        self._gate = JoinGate()
 
     def use_broker(self, broker: IBroker) -> None:
         """
@@ -149,11 +150,17 @@ class CursorsService(RPCService):
         kind = self._EVENTS.get(payload[:1])
         if shared is None or kind is None:
             return
-        _, tag, key, value = parse_event(payload)
-        clients = self._index.clients_of(key.decode("utf-8"))
-        others = shared.excluding(clients, tag)
+        _, tag, bkey, seq, value = parse_event(payload)
+        key = bkey.decode("utf-8")
+        message = {"type": kind, "cursor": json.loads(value)}
+
+        def later(client: Client) -> Any:
+            return lambda: self.send_message_to(client, message)
+
+        others = self._gate.admit(
+            shared.excluding(self._index.clients_of(key), tag), key, seq, later)
         if others:
-            self.send_message_to_clients(others, {"type": kind, "cursor": json.loads(value)})
+            self.send_message_to_clients(others, message)
 
     def _claim(self, client: Client, cursor: Cursor, tries: int = 5) -> Deferred:
         """
@@ -219,8 +226,15 @@ class CursorsService(RPCService):
                 self._leave(client, key)
             return unavailable_error(failure)
 
+        def cursors(answer: Any) -> Dict[str, Any]:
+            # Changes up to the answer are in it; later ones follow.
+            seq, values = answer
+            self._gate.opened(client, key, seq)
+            return {"cursors": [json.loads(v) for v in values]}
+
+        self._gate.pending(client, key)
         return shared.sets.read(shared.topic, key.encode("utf-8")).addCallbacks(  # type: ignore[no-any-return]
-            lambda values: {"cursors": [json.loads(v) for v in values]}, failed
+            cursors, failed
         )
 
     @rpc_command
@@ -350,3 +364,4 @@ class CursorsService(RPCService):
             if cursor.document_key == key:
                 self._remove_cursor(client, cursor)
         self._index.remove(client, key)
+        self._gate.forget(client, key)

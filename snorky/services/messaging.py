@@ -166,7 +166,7 @@ class MessagingService(RPCService):
         if self.shared is not None:
             d = self.shared.sets.read(self.shared.topic, self._NAMES)
             return d.addCallbacks(
-                lambda values: sorted(json.loads(v) for v in values), unavailable_error
+                lambda answer: sorted(json.loads(v) for v in answer[1]), unavailable_error
             )
         return sorted(self._index.clients_by_key)
 

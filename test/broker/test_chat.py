@@ -170,3 +170,37 @@ class ChatAcrossNodesTests(TestCase):
                          "Broker unavailable")
         self.assertNotIn(bob, self.a.chat.memberships)
         self.assertNotIn('"d"', self.a.chat.channels)
+
+
+class JoinGateTests(TestCase):
+    """
+    JoinGate: a joining connection gets only the events after its join.
+    """
+
+    def test_events_around_a_join(self) -> None:
+        """
+        Events that arrive while a join is unanswered wait, and only those
+        numbered after the answer's position are handed over; then later
+        events pass and older ones do not.
+        """
+        from snorky.broker.shared import JoinGate
+
+        gate = JoinGate()
+        early, joining = RecordingClient(), RecordingClient()
+        gate.opened(early, "k", 0)
+        gate.pending(joining, "k")
+        gate.since[(early, "k")] = 0
+        got: List[Any] = []
+
+        def later(client: Any) -> Any:
+            return lambda: got.append((client, seq))
+
+        for seq in (4, 5):
+            now = gate.admit([early, joining], "k", seq, later)
+            self.assertEqual(now, [early])
+        gate.opened(joining, "k", 4)
+        self.assertEqual(got, [(joining, 5)])
+        self.assertEqual(gate.admit([early, joining], "k", 4, later), [early])
+        self.assertEqual(gate.admit([early, joining], "k", 6, later), [early, joining])
+        gate.forget(joining, "k")
+        self.assertNotIn((joining, "k"), gate.since)

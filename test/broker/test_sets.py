@@ -54,17 +54,17 @@ class SetsContract(_Base):
         """
         await self.listen()
         self.assertEqual(await self.a.sets.join(T, b"c", b"x", b"X", b"t1", read=True),
-                         (FIRST, [b"X"]))
-        self.assertEqual(await self.b.sets.join(T, b"c", b"x", b"X2", b"t2"), (SHARED, []))
+                         (FIRST, [b"X"], 1))
+        self.assertEqual(await self.b.sets.join(T, b"c", b"x", b"X2", b"t2"), (SHARED, [], 1))
         self.assertEqual(await self.b.sets.join(T, b"c", b"y", b"Y", b"t3", read=True),
-                         (FIRST, [b"X", b"Y"]))
+                         (FIRST, [b"X", b"Y"], 2))
         self.assertEqual(await self.a.sets.leave(T, b"c", b"x", b"t1"), SHARED)
         self.assertEqual(await self.a.sets.leave(T, b"c", b"x", b"t1"), 0)
         self.assertEqual(await self.b.sets.leave(T, b"c", b"x", b"t2"), LAST)
         await self.until(lambda: len(self.events) == 3)
-        self.assertEqual(self.events, [(b"+", b"t1", b"c", b"X"), (b"+", b"t3", b"c", b"Y"),
-                                       (b"-", b"t2", b"c", b"X")])
-        self.assertEqual(await self.a.sets.read(T, b"c"), [b"Y"])
+        self.assertEqual(self.events, [(b"+", b"t1", b"c", 1, b"X"), (b"+", b"t3", b"c", 2, b"Y"),
+                                       (b"-", b"t2", b"c", 3, b"X")])
+        self.assertEqual(await self.a.sets.read(T, b"c"), (3, [b"Y"]))
 
     async def test_exclusive_update_send(self) -> None:
         """
@@ -76,11 +76,12 @@ class SetsContract(_Base):
         self.assertEqual((await self.b.sets.join(T, b"n", b"x", b"1", b"", exclusive=True))[0], REFUSED)
         self.assertTrue(await self.a.sets.update(T, b"n", b"x", b"2", b"u"))
         self.assertFalse(await self.b.sets.update(T, b"n", b"x", b"3", b"u"))
-        self.assertTrue(await self.b.sets.send(T, b"n", b"x", b"?t\nn\nbody"))
-        self.assertFalse(await self.b.sets.send(T, b"n", b"nobody", b"?t\nn\nlost"))
+        self.assertTrue(await self.b.sets.send(T, b"n", b"x", b"?t\nn\n0\nbody"))
+        self.assertFalse(await self.b.sets.send(T, b"n", b"nobody", b"?t\nn\n0\nlost"))
         await self.until(lambda: len(self.events) == 3)
-        self.assertEqual(self.events[1:], [(b"~", b"u", b"n", b"2"), (b"?", b"t", b"n", b"body")])
-        self.assertEqual(await self.b.sets.read(T, b"n"), [b"2"])
+        self.assertEqual(self.events[1:], [(b"~", b"u", b"n", 2, b"2"),
+                                           (b"?", b"t", b"n", 0, b"body")])
+        self.assertEqual(await self.b.sets.read(T, b"n"), (2, [b"2"]))
 
     async def test_dead_node_reaped(self) -> None:
         """
@@ -95,8 +96,8 @@ class SetsContract(_Base):
         await self.pass_time(self.a.sets.node_timeout * 2)
         await self.until(lambda: len(self.events) == 5)
         self.assertEqual(sorted(e[2] for e in self.events if e[0] == b"-"), [b"c", b"d"])
-        self.assertEqual(await self.a.sets.read(T, b"c"), [b"X"])
-        self.assertEqual(await self.a.sets.read(T, b"d"), [])
+        self.assertEqual((await self.a.sets.read(T, b"c"))[1], [b"X"])
+        self.assertEqual(await self.a.sets.read(T, b"d"), (0, []))
 
     async def test_leave_all(self) -> None:
         """
@@ -106,7 +107,7 @@ class SetsContract(_Base):
         await self.b.sets.join(T, b"c", b"y", b"Y", b"")
         await self.b.sets.leave_all()
         await self.until(lambda: len(self.events) == 2)
-        self.assertEqual(self.events[1], (b"-", b"", b"c", b"Y"))
+        self.assertEqual(self.events[1], (b"-", b"", b"c", 2, b"Y"))
 
     async def test_tokens(self) -> None:
         """
