@@ -103,7 +103,7 @@ class ChatExampleBrowserTests(TestCase):
         )
         await self.drive_browser(example.page_url)
 
-    def test_two_users_on_two_nodes(self) -> None:
+    def test_two_users_on_two_nodes(self) -> Deferred:
         """
         Alice's tabs on one node and Bob's on another, sharing Redis, see
         the same chat as on one node.
