@@ -114,6 +114,10 @@ class Options(usage.Options):
          "File holding USER:PASSWORD for HTTP basic auth on ops ports."],
         ["log-json", None, None,
          "Log one JSON object per line to this file ('-': standard output)."],
+        ["workers", None, None,
+         "Run N worker processes sharing the ports and the broker (0: one per "
+         "core); needs --broker."],
+        ["worker", None, None, "(internal) I:N:DIR: run as worker I of N."],
     ]
 
     optFlags = [
@@ -355,6 +359,18 @@ def build(options: Mapping[str, Any], out: Any = None) -> MultiService:
             registries = default_app(load_config(options["config"]))
         except ValueError as e:
             raise ConfigError("bad --config: {}".format(e)) from None
+    try:
+        broker = broker_from_config(
+            load_config(options["config"]), options["broker"], options["node-id"]
+        )
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    supervising = options.get("workers") is not None and not options.get("worker")
+    if supervising and broker is None:
+        raise ConfigError(
+            "--workers needs a broker (--broker redis://...): workers share "
+            "their clients' state through it"
+        )
     key = backend_key(options)
     if key is None and any("http" in s.protocols for s in specs):
         key = secrets.token_urlsafe(32)
@@ -369,19 +385,64 @@ def build(options: Mapping[str, Any], out: Any = None) -> MultiService:
         transports = server_options(options, key)
     except ValueError as e:
         raise ConfigError("bad transport option: {}".format(e)) from None
-    try:
-        broker = broker_from_config(
-            load_config(options["config"]), options["broker"], options["node-id"]
-        )
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
+    if supervising:
+        return supervise(options, key)
+    worker = worker_info(options)
+    reactor = None
+    if worker is not None:
+        from twisted.internet import reactor as real_reactor
+
+        from snorky.workers import ReusePortReactor
+
+        reactor = ReusePortReactor(real_reactor)
+        if broker is not None:
+            broker.node_id = "{}-w{}".format(broker.node_id, worker.index)
     top = SnorkyService()
     if options.get("log-json"):
         top.log_observer = json_log_observer(options["log-json"])
     try:
-        make_service(registries, specs, transports, broker=broker).setServiceParent(top)
+        tree = make_service(registries, specs, transports, reactor=reactor, broker=broker)
     except PortSpecError as e:
         raise ConfigError(str(e)) from None
+    if worker is not None:
+        from snorky.workers import serve_as_worker
+
+        serve_as_worker(tree, worker, reactor)
+    tree.setServiceParent(top)
+    return top
+
+
+def worker_info(options: Mapping[str, Any]) -> Any:
+    """
+    The :class:`~snorky.workers.WorkerInfo` of ``--worker``, or ``None``.
+    """
+    if not options.get("worker"):
+        return None
+    from snorky.workers import parse_worker
+
+    try:
+        return parse_worker(options["worker"])
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+
+
+def supervise(options: Mapping[str, Any], key: Optional[str]) -> MultiService:
+    """
+    The parent of ``--workers``: the workers' supervisor, after checking
+    that they can share a broker.
+    """
+    from snorky.workers import Supervisor, worker_count
+
+    try:
+        count = worker_count(options["workers"])
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    env = dict(os.environ)
+    if key is not None:
+        # One key for every worker, also when it was generated here.
+        env[KEY_ENV] = key
+    top = SnorkyService()
+    Supervisor(count, sys.argv, env).setServiceParent(top)
     return top
 
 

@@ -31,10 +31,21 @@ __all__ = [
     "LogFollower",
     "BROKER_UNAVAILABLE",
     "answer_broadcast",
+    "unavailable_error",
     "broker_from_url",
     "new_node_id",
     "parse_broker_url",
 ]
+
+
+def unavailable_error(failure: Any) -> None:
+    """
+    An errback: a :class:`BrokerUnavailable` failure becomes the error
+    ``Broker unavailable`` (status 503 at the HTTP backend); any other
+    failure goes on.
+    """
+    failure.trap(BrokerUnavailable)
+    raise RPCError(BROKER_UNAVAILABLE)
 
 
 def answer_broadcast(done: Deferred) -> Deferred:
@@ -44,9 +55,4 @@ def answer_broadcast(done: Deferred) -> Deferred:
     answers with status 503). With the in-process broker it has fired
     already, so the command answers at once.
     """
-
-    def unavailable(failure: Any) -> None:
-        failure.trap(BrokerUnavailable)
-        raise RPCError(BROKER_UNAVAILABLE)
-
-    return done.addCallbacks(lambda _: None, unavailable)
+    return done.addCallbacks(lambda _: None, unavailable_error)

@@ -8,6 +8,8 @@ The broker from the command line and the ``[broker]`` table of the
     max_log_length = 100000    # optional: deltas retained for replay
     max_log_age = 3600         # optional: seconds a delta is retained
     prefix = "snorky"          # optional: prefix of Redis keys and channels
+    node_timeout = 10          # optional: seconds before a silent node's
+                               # chat members, names and cursors are removed
 
 ``--broker URL`` and ``--node-id ID`` override the file. Without a URL
 there is no shared broker: every service stays in-process.
@@ -25,6 +27,7 @@ _OPTIONS: Dict[str, Any] = {
     "max_log_length": (int, 1),
     "max_log_age": ((int, float), 1),
     "prefix": (str, None),
+    "node_timeout": ((int, float), 1),
 }
 
 

@@ -90,6 +90,10 @@ class IBroker(Interface):
         "True when other processes share the broker: services must then keep "
         "their shared state in logs and records."
     )
+    sets = Attribute(
+        "The shared sets and tokens (snorky.broker.sets.SharedSets) of Chat, "
+        "Messaging, Cursors and Identity."
+    )
 
     def publish(topic: str, payload: bytes) -> "Deferred[None]":
         """

@@ -22,6 +22,7 @@ from snorky.broker.interface import (
     LogFollower,
     Receiver,
 )
+from snorky.broker.sets import MemorySets
 
 __all__ = ["InProcessBroker", "new_node_id"]
 
@@ -54,6 +55,8 @@ class InProcessBroker:
     :param max_log_age: seconds an entry is retained.
     :param reactor: an ``IReactorTime`` for expiries; the global reactor
         when ``None``.
+    :param node_timeout: seconds after which a silent node's members of
+        shared sets are removed (:mod:`snorky.broker.sets`).
     """
 
     def __init__(
@@ -63,6 +66,7 @@ class InProcessBroker:
         max_log_length: int = 100_000,
         max_log_age: float = 3600.0,
         reactor: Any = None,
+        node_timeout: float = 10.0,
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor
@@ -76,6 +80,8 @@ class InProcessBroker:
         self._listeners: Dict[str, List[Receiver]] = {}
         self._logs: Dict[str, _Log] = {}
         self._records: Dict[str, Tuple[bytes, float]] = {}
+        #: Shared sets and tokens (Chat, Messaging, Cursors, Identity).
+        self.sets = MemorySets(self, node_timeout)
 
     def another_node(self, node_id: Optional[str] = None) -> "InProcessBroker":
         """
@@ -83,8 +89,10 @@ class InProcessBroker:
         availability, the same topics, logs and records.
         """
         other = InProcessBroker(
-            self.shared, node_id, self.max_log_length, self.max_log_age, self.reactor
+            self.shared, node_id, self.max_log_length, self.max_log_age, self.reactor,
+            self.sets.node_timeout,
         )
+        other.sets.state = self.sets.state
         other._listeners = self._listeners
         other._logs = self._logs
         other._records = self._records

@@ -50,6 +50,7 @@ from snorky.broker.interface import (
     Receiver,
 )
 from snorky.broker.local import new_node_id
+from snorky.broker.sets import RedisSets
 from snorky.broker.url import BrokerURL
 
 __all__ = ["RedisBroker"]
@@ -293,6 +294,9 @@ class RedisBroker(MultiService):
         before giving up on the connection.
     :param max_retry_delay: the longest wait between two connection
         attempts.
+    :param node_timeout: seconds after which a silent node's members of
+        shared sets (chat presence, participant names, cursors) are
+        removed (:mod:`snorky.broker.sets`).
     """
 
     log = Logger()
@@ -312,6 +316,7 @@ class RedisBroker(MultiService):
         reply_timeout: float = 5.0,
         max_retry_delay: float = 5.0,
         reactor: Any = None,
+        node_timeout: float = 10.0,
     ) -> None:
         super().__init__()
         if max_log_length < 1:
@@ -333,6 +338,8 @@ class RedisBroker(MultiService):
         self._epoch: Optional[bytes] = None
         self._listeners: Dict[bytes, List[Receiver]] = {}
         self._following: Dict[bytes, _Following] = {}
+        #: Shared sets and tokens (Chat, Messaging, Cursors, Identity).
+        self.sets = RedisSets(self, node_timeout)
         endpoint: Any = TCP4ClientEndpoint(reactor, url.host, url.port, timeout=5)
         if url.tls:
             endpoint = wrapClientTLS(optionsForClientTLS(url.host), endpoint)
@@ -350,6 +357,16 @@ class RedisBroker(MultiService):
                 clock=reactor,
                 prepareConnection=prepare,
             ).setServiceParent(self)
+
+    def startService(self) -> None:
+        super().startService()
+        self.sets.start()
+
+    def stopService(self) -> Deferred:
+        # This node's members leave (others are told) before the link closes.
+        d = self.sets.stop()
+        d.addBoth(lambda _: super(RedisBroker, self).stopService())
+        return d
 
     # -- Connection state ---------------------------------------------------
 

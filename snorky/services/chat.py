@@ -1,11 +1,16 @@
 """`ChatService`: chat channels with presence of identities."""
 
+import json
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 
-from snorky.client import Client
+from snorky.broker import IBroker, answer_broadcast, unavailable_error
+from snorky.broker.sets import parse_event
+from snorky.broker.shared import JoinGate, SharedPart
+from snorky.client import Client, send_encoded_to_clients
 from snorky.envelopes import canonical_json
 from snorky.reactors import default_reactor
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
@@ -64,6 +69,13 @@ class ChatService(RPCService):
         canonical JSON.
     :param clock: an ``IReactorTime`` for timestamps; the global reactor
         when ``None``.
+
+    With a shared broker (:meth:`use_broker`) channels span every node:
+    presence is counted per identity cluster-wide, messages and ``read``
+    reach connections on every node, and the members of a node that dies
+    leave (with ``left``) within the broker's ``node_timeout``. ``join``
+    then answers once the broker has; commands the broker cannot take
+    answer ``Broker unavailable``.
     """
 
     def __init__(
@@ -82,6 +94,20 @@ class ChatService(RPCService):
         self._index: ClientIndex[str, str] = ClientIndex()
         #: Client to {channel key: identity key} of the channels it joined.
         self.memberships = self._index.keys_by_client
+        #: The link to a shared broker, or ``None`` (in-process).
+        self.shared: Optional[SharedPart] = None
+        self._gate = JoinGate()
+
+    def use_broker(self, broker: IBroker) -> None:
+        """
+        Share channels with the other nodes of *broker*, if it is shared.
+        """
+        if self.shared is not None:
+            self.shared.close()
+            self.shared = None
+        if broker.shared:
+            self.shared = SharedPart(broker, "chat:" + self.name, self._received)
+            broker.sets.on_reaped.append(self._hold_again)
 
     def timestamp(self) -> str:
         """
@@ -91,7 +117,7 @@ class ChatService(RPCService):
         return now.isoformat(timespec="milliseconds")
 
     @rpc_command
-    def join(self, req: Request, channel: Any) -> Dict[str, List[Any]]:
+    def join(self, req: Request, channel: Any) -> Union[Dict[str, List[Any]], Deferred]:
         client = req.client
         identity = client.identity
         if identity is None:
@@ -115,43 +141,86 @@ class ChatService(RPCService):
         if member is None:
             member = room.members[identity_key] = ChatMember(identity)
         member.clients.add(client)
+        if self.shared is not None:
+            return self._join_shared(client, key, identity_key, member, arrived)
         members = [m.identity for m in room.members.values()]
         if arrived:
             self._send_presence(room, identity, "joined", client)
         return {"members": members}
+
+    def _join_shared(
+        self, client: Client, key: str, identity_key: str, member: ChatMember, arrived: bool
+    ) -> Deferred:
+        shared = self.shared
+        assert shared is not None
+        bkey = key.encode("utf-8")
+        d: Deferred
+        self._gate.pending(client, key)
+        if arrived:
+            d = shared.sets.join(shared.topic, bkey, identity_key.encode("utf-8"),
+                                 canonical_json(member.identity).encode("utf-8"),
+                                 shared.tag(client), read=True)
+            d.addCallback(lambda answer: (answer[2], answer[1]))
+        else:
+            d = shared.sets.read(shared.topic, bkey)
+
+        def members(answer: Tuple[int, List[bytes]]) -> Dict[str, List[Any]]:
+            # Presence up to the answer is in it; later presence follows.
+            seq, values = answer
+            self._gate.opened(client, key, seq)
+            return {"members": [json.loads(v) for v in values]}
+
+        def failed(failure: Any) -> Any:
+            # Not joined after all: undo this node's part, tell no one.
+            if self._index.has(client, key):
+                self._leave(client, key, tell=False)
+            return unavailable_error(failure)
+
+        return d.addCallbacks(members, failed)
 
     @rpc_command
     def leave(self, req: Request, channel: Any) -> None:
         self._leave(req.client, self._joined_key(req.client, channel))
 
     @rpc_command
-    def send(self, req: Request, channel: Any, body: Any) -> None:
+    def send(self, req: Request, channel: Any, body: Any) -> Any:
         key = self._joined_key(req.client, channel)
         room = self.channels[key]
         member = room.members[self._index.keys_of(req.client)[key]]
+        message = {
+            "type": "message",
+            "from": member.identity,
+            "channel": room.name,
+            "body": body,
+            "timestamp": self.timestamp(),
+        }
+        if self.shared is not None:
+            return answer_broadcast(self.shared.publish(
+                b"m", key.encode("utf-8"), self.encode_message(message)
+            ))
         # A copy: a write may disconnect a slow client, which leaves the room.
-        self.send_message_to_clients(
-            list(room.clients),
-            {
-                "type": "message",
-                "from": member.identity,
-                "channel": room.name,
-                "body": body,
-                "timestamp": self.timestamp(),
-            },
-        )
+        self.send_message_to_clients(list(room.clients), message)
+        return None
 
     @rpc_command
-    def read(self, req: Request, channel: Any) -> None:
+    def read(self, req: Request, channel: Any) -> Any:
         key = self._joined_key(req.client, channel)
         room = self.channels[key]
-        member = room.members[self._index.keys_of(req.client)[key]]
+        identity_key = self._index.keys_of(req.client)[key]
+        member = room.members[identity_key]
+        if self.shared is not None:
+            message = {"type": "read", "channel": room.name, "timestamp": self.timestamp()}
+            return answer_broadcast(self.shared.publish(
+                b"r" + self.shared.tag(req.client), key.encode("utf-8"),
+                identity_key.encode("utf-8"), self.encode_message(message),
+            ))
         others = [c for c in member.clients if c is not req.client]
         if others:
             self.send_message_to_clients(
                 others,
                 {"type": "read", "channel": room.name, "timestamp": self.timestamp()},
             )
+        return None
 
     def client_disconnected(self, client: Client) -> None:
         for key in list(self._index.keys_of(client)):
@@ -163,26 +232,89 @@ class ChatService(RPCService):
             raise RPCError("Not joined")
         return key
 
-    def _leave(self, client: Client, key: str) -> None:
+    def _leave(self, client: Client, key: str, tell: bool = True) -> None:
         # Takes the client out of room.clients, the index's set.
         identity_key = self._index.remove(client, key)
+        self._gate.forget(client, key)
         room = self.channels[key]
         member = room.members[identity_key]
         member.clients.discard(client)
         if member.clients:
             return
         del room.members[identity_key]
-        if room.clients:
-            self._send_presence(room, member.identity, "left", client)
-        else:
+        if not room.clients:
             del self.channels[key]
+        if self.shared is not None:
+            if tell:
+                # Others hear "left" from the broker if it was the last node.
+                shared = self.shared
+                shared.sets.leave(
+                    shared.topic, key.encode("utf-8"), identity_key.encode("utf-8"),
+                    shared.tag(client),
+                ).addErrback(lambda _: None)
+        elif room.clients:
+            self._send_presence(room, member.identity, "left", client)
+
+    def _received(self, payload: bytes) -> None:
+        """
+        An event or message of this service from any node (shared broker).
+        """
+        shared = self.shared
+        if shared is None:
+            return
+        kind = payload[:1]
+        if kind in (b"+", b"-"):
+            _, tag, bkey, seq, value = parse_event(payload)
+            key = bkey.decode("utf-8")
+            room = self.channels.get(key)
+            if room is not None:
+                status = "joined" if kind == b"+" else "left"
+                identity = json.loads(value)
+                tell = room  # for the closure: the room as it is now
+
+                def later(client: Client) -> Any:
+                    return lambda: self._tell_presence(tell, identity, status, [client])
+
+                self._tell_presence(room, identity, status, self._gate.admit(
+                    shared.excluding(room.clients, tag), key, seq, later))
+            return
+        head, bkey, rest = payload.split(b"\n", 2)
+        room = self.channels.get(bkey.decode("utf-8"))
+        if room is None:
+            return
+        if kind == b"m":
+            send_encoded_to_clients(room.clients, rest)
+        elif kind == b"r":
+            identity_key, data = rest.split(b"\n", 1)
+            member = room.members.get(identity_key.decode("utf-8"))
+            if member is not None:
+                send_encoded_to_clients(shared.excluding(member.clients, head[1:]), data)
+
+    def _hold_again(self) -> None:
+        """
+        This node was taken for dead: hold its members again (others are
+        told they joined).
+        """
+        shared = self.shared
+        if shared is None:
+            return
+        for key, room in self.channels.items():
+            for identity_key, member in room.members.items():
+                shared.sets.join(
+                    shared.topic, key.encode("utf-8"), identity_key.encode("utf-8"),
+                    canonical_json(member.identity).encode("utf-8"), b"",
+                ).addErrback(lambda _: None)
 
     def _send_presence(
         self, room: ChatChannel, identity: Any, status: str, client: Client
     ) -> None:
         # State is updated before anyone is told, and *client* (the one
         # arriving or leaving) is not told.
-        others = [c for c in room.clients if c is not client]
+        self._tell_presence(room, identity, status, [c for c in room.clients if c is not client])
+
+    def _tell_presence(
+        self, room: ChatChannel, identity: Any, status: str, others: List[Client]
+    ) -> None:
         if others:
             self.send_message_to_clients(
                 others,

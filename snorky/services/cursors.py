@@ -1,8 +1,15 @@
 """`CursorsService`: live cursors of several users in shared documents."""
 
 import itertools
-from typing import Any, Dict
+import json
+import secrets
+from typing import Any, Dict, Optional
 
+from twisted.internet.defer import Deferred
+
+from snorky.broker import IBroker, unavailable_error
+from snorky.broker.sets import REFUSED, parse_event
+from snorky.broker.shared import JoinGate, SharedPart
 from snorky.client import Client
 from snorky.envelopes import canonical_json, encode
 from snorky.services.base import Request, RPCError, RPCService, rpc_command
@@ -89,7 +96,16 @@ class CursorsService(RPCService):
         canonical JSON.
     :param max_cursor_size: largest ``position`` plus ``status`` of a
         cursor, in bytes of JSON.
+
+    With a shared broker (:meth:`use_broker`) documents span every node:
+    cursors are seen from every node, public handles are unique per
+    document cluster-wide (random numbers below 2**31, claimed in the
+    broker), and the cursors of a node that dies are removed, with
+    ``cursorRemoved``, within the broker's ``node_timeout``.
     """
+
+    #: Events of the shared sets to the notification they become.
+    _EVENTS = {b"+": "cursorAdded", b"~": "cursorUpdated", b"-": "cursorRemoved"}
 
     def __init__(
         self,
@@ -114,9 +130,76 @@ class CursorsService(RPCService):
         self.cursors_by_document: Dict[str, Dict[int, Cursor]] = {}
         #: Connection to {private handle: cursor}.
         self.cursors_by_client: Dict[Client, Dict[Any, Cursor]] = {}
+        #: The link to a shared broker, or ``None`` (in-process).
+        self.shared: Optional[SharedPart] = None
+        self._gate = JoinGate()
+
+    def use_broker(self, broker: IBroker) -> None:
+        """
+        Share documents with the other nodes of *broker*, if it is shared.
+        """
+        if self.shared is not None:
+            self.shared.close()
+            self.shared = None
+        if broker.shared:
+            self.shared = SharedPart(broker, "cursors:" + self.name, self._received)
+            broker.sets.on_reaped.append(self._hold_again)
+
+    def _received(self, payload: bytes) -> None:
+        shared = self.shared
+        kind = self._EVENTS.get(payload[:1])
+        if shared is None or kind is None:
+            return
+        _, tag, bkey, seq, value = parse_event(payload)
+        key = bkey.decode("utf-8")
+        message = {"type": kind, "cursor": json.loads(value)}
+
+        def later(client: Client) -> Any:
+            return lambda: self.send_message_to(client, message)
+
+        others = self._gate.admit(
+            shared.excluding(self._index.clients_of(key), tag), key, seq, later)
+        if others:
+            self.send_message_to_clients(others, message)
+
+    def _claim(self, client: Client, cursor: Cursor, tries: int = 5) -> Deferred:
+        """
+        Hold *cursor* in the broker under its public handle, drawing
+        another handle while the one drawn is taken in its document.
+        """
+        shared = self.shared
+        assert shared is not None
+        d = shared.sets.join(
+            shared.topic, cursor.document_key.encode("utf-8"), b"%d" % cursor.public_handle,
+            canonical_json(cursor.for_json()).encode("utf-8"), shared.tag(client),
+            exclusive=True,
+        )
+
+        def claimed(answer: Any) -> Any:
+            if answer[0] != REFUSED:
+                return cursor.public_handle
+            if tries <= 1:
+                raise RPCError("Too many cursors")
+            in_document = self.cursors_by_document[cursor.document_key]
+            del in_document[cursor.public_handle]
+            cursor.public_handle = self._new_handle()
+            in_document[cursor.public_handle] = cursor
+            return self._claim(client, cursor, tries - 1)
+
+        return d.addCallback(claimed)
+
+    def _new_handle(self) -> int:
+        if self.shared is None:
+            return next(self._public_handles)
+        return 1 + secrets.randbelow(2**31 - 1)
+
+    def _hold_again(self) -> None:
+        for client, cursors in self.cursors_by_client.items():
+            for cursor in cursors.values():
+                self._claim(client, cursor).addErrback(lambda _: None)
 
     @rpc_command
-    def join(self, req: Request, document: Any) -> Dict[str, Any]:
+    def join(self, req: Request, document: Any) -> Any:
         client = req.client
         if client.identity is None:
             raise RPCError("Not authenticated")
@@ -129,8 +212,30 @@ class CursorsService(RPCService):
         if len(joined) >= self.max_documents:
             raise RPCError("Too many documents")
         self._index.add(client, key, client.identity)
+        if self.shared is not None:
+            return self._join_shared(client, key)
         cursors = self.cursors_by_document.get(key, {}).values()
         return {"cursors": [cursor.for_json() for cursor in cursors]}
+
+    def _join_shared(self, client: Client, key: str) -> Deferred:
+        shared = self.shared
+        assert shared is not None
+
+        def failed(failure: Any) -> Any:
+            if self._index.has(client, key):
+                self._leave(client, key)
+            return unavailable_error(failure)
+
+        def cursors(answer: Any) -> Dict[str, Any]:
+            # Changes up to the answer are in it; later ones follow.
+            seq, values = answer
+            self._gate.opened(client, key, seq)
+            return {"cursors": [json.loads(v) for v in values]}
+
+        self._gate.pending(client, key)
+        return shared.sets.read(shared.topic, key.encode("utf-8")).addCallbacks(  # type: ignore[no-any-return]
+            cursors, failed
+        )
 
     @rpc_command
     def leave(self, req: Request, document: Any) -> None:
@@ -147,7 +252,7 @@ class CursorsService(RPCService):
         document: Any,
         position: Any,
         status: Any,
-    ) -> int:
+    ) -> Any:
         client = req.client
         key = canonical_json(document)
         joined = self._index.keys_of(client)
@@ -164,7 +269,7 @@ class CursorsService(RPCService):
 
         cursor = Cursor(
             privateHandle,
-            next(self._public_handles),
+            self._new_handle(),
             document,
             key,
             position,
@@ -173,11 +278,21 @@ class CursorsService(RPCService):
         )
         self.cursors_by_client.setdefault(client, {})[privateHandle] = cursor
         self.cursors_by_document.setdefault(key, {})[cursor.public_handle] = cursor
+        if self.shared is not None:
+            # Others hear of it from the broker, once its handle is claimed.
+            def failed(failure: Any) -> Any:
+                if self.cursors_by_client.get(client, {}).get(privateHandle) is cursor:
+                    self._remove_cursor(client, cursor, tell=False)
+                if failure.check(RPCError):
+                    return failure
+                return unavailable_error(failure)
+
+            return self._claim(client, cursor).addErrback(failed)
         self._tell_others(client, "cursorAdded", cursor)
         return cursor.public_handle
 
     @rpc_command(name="updateCursor")
-    def update_cursor(self, req: Request, privateHandle: Any, newData: Any) -> None:
+    def update_cursor(self, req: Request, privateHandle: Any, newData: Any) -> Any:
         cursor = self._own_cursor(req.client, privateHandle)
         if not isinstance(newData, dict) or not set(newData) <= {"position", "status"}:
             raise RPCError("Invalid params")
@@ -186,7 +301,15 @@ class CursorsService(RPCService):
         self._check_size(position, status)
         cursor.position = position
         cursor.status = status
+        if self.shared is not None:
+            shared = self.shared
+            return shared.sets.update(
+                shared.topic, cursor.document_key.encode("utf-8"),
+                b"%d" % cursor.public_handle,
+                canonical_json(cursor.for_json()).encode("utf-8"), shared.tag(req.client),
+            ).addCallbacks(lambda _: None, unavailable_error)
         self._tell_others(req.client, "cursorUpdated", cursor)
+        return None
 
     @rpc_command(name="removeCursor")
     def remove_cursor(self, req: Request, privateHandle: Any) -> None:
@@ -217,7 +340,7 @@ class CursorsService(RPCService):
                 others, {"type": kind, "cursor": cursor.for_json()}
             )
 
-    def _remove_cursor(self, client: Client, cursor: Cursor) -> None:
+    def _remove_cursor(self, client: Client, cursor: Cursor, tell: bool = True) -> None:
         own = self.cursors_by_client[client]
         del own[cursor.private_handle]
         if not own:
@@ -226,10 +349,19 @@ class CursorsService(RPCService):
         del in_document[cursor.public_handle]
         if not in_document:
             del self.cursors_by_document[cursor.document_key]
-        self._tell_others(client, "cursorRemoved", cursor)
+        if self.shared is None:
+            self._tell_others(client, "cursorRemoved", cursor)
+        elif tell:
+            # Others hear "cursorRemoved" from the broker.
+            shared = self.shared
+            shared.sets.leave(
+                shared.topic, cursor.document_key.encode("utf-8"),
+                b"%d" % cursor.public_handle, shared.tag(client),
+            ).addErrback(lambda _: None)
 
     def _leave(self, client: Client, key: str) -> None:
         for cursor in list(self.cursors_by_client.get(client, {}).values()):
             if cursor.document_key == key:
                 self._remove_cursor(client, cursor)
         self._index.remove(client, key)
+        self._gate.forget(client, key)

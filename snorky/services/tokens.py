@@ -62,10 +62,16 @@ class TokenTable(Generic[V]):
         """
         self.by_digest[_digest(token)] = value
 
-    def _key(self, token: Any) -> Optional[bytes]:
+    def digest(self, token: Any) -> Optional[bytes]:
+        """
+        The digest *token* is kept under (here, or in a shared broker), or
+        ``None`` for anything that cannot be a token of this table.
+        """
         if not isinstance(token, str) or len(token) > self.max_token_length:
             return None
         return _digest(token)
+
+    _key = digest
 
     def get(self, token: Any) -> Optional[V]:
         """

@@ -1,10 +1,11 @@
 /*
  * Drives the chat example in headless Chromium (playwright-core):
  *
- *   node browser.js PAGE_URL
+ *   node browser.js PAGE_URL [BOB_PAGE_URL]
  *
  * Alice in two tabs (one session, so one identity) and Bob in a third
- * chat; the script checks presence, messages, read marks and Bob leaving
+ * chat (on BOB_PAGE_URL if given: another web side, for another Snorky
+ * node); the script checks presence, messages, read marks and Bob leaving
  * by closing his tab. It prints "ok" and exits 0, or prints what went
  * wrong and exits 1. CHROMIUM names the browser (default
  * /usr/bin/chromium).
@@ -14,6 +15,7 @@
 const {chromium} = require("playwright-core");
 
 const url = process.argv[2];
+const bobUrl = process.argv[3] || url;
 const TIMEOUT = 10000;
 // Tabs in the background get few animation frames: poll on a timer.
 const POLL = 20;
@@ -40,7 +42,7 @@ async function waitForTexts(page, selector, expected, what) {
   }
 }
 
-async function open(context, name, errors) {
+async function open(context, name, errors, pageUrl = url) {
   const page = await context.newPage();
   page.on("pageerror", (err) => errors.push(name + ": " + err.message));
   page.on("console", (msg) => {
@@ -48,7 +50,7 @@ async function open(context, name, errors) {
       errors.push(name + ": console: " + msg.text());
     }
   });
-  await page.goto(url);
+  await page.goto(pageUrl);
   return page;
 }
 
@@ -105,7 +107,7 @@ async function main() {
     // The second tab shares the session cookie: same identity.
     const a2 = await open(alice, "alice2", errors);
     await online(a2);
-    const b = await open(bob, "bob", errors);
+    const b = await open(bob, "bob", errors, bobUrl);
     await login(b, "bob");
     await online(b);
 

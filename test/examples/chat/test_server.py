@@ -12,6 +12,8 @@ from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.trial.unittest import TestCase
 
 from examples.chat.server import ChatExample
+from test.cluster import KEY as CLUSTER_KEY
+from test.cluster import Cluster
 from test.helpers import (
     KEY,
     ProcessOutput,
@@ -33,15 +35,16 @@ class ChatExampleBrowserTests(TestCase):
     The chat example in a real browser.
     """
 
-    async def drive_browser(self, page_url: str) -> None:
+    async def drive_browser(self, page_url: str, *bob_url: str) -> None:
         """
-        Run browser.js on *page_url* and check that it passed.
+        Run browser.js on *page_url* (Bob on *bob_url* if given) and check
+        that it passed.
         """
         node = shutil.which("node")
         self.assertIsNotNone(node, "node is needed to drive the browser")
         output = ProcessOutput()
         process = reactor.spawnProcess(
-            output, node, [node, DRIVER, page_url], env=dict(os.environ), path=ROOT
+            output, node, [node, DRIVER, page_url, *bob_url], env=dict(os.environ), path=ROOT
         )
         killer = reactor.callLater(BROWSER_TIMEOUT, process.signalProcess, "KILL")
         code = await output.ended
@@ -99,6 +102,25 @@ class ChatExampleBrowserTests(TestCase):
             backend_key=KEY,
         )
         await self.drive_browser(example.page_url)
+
+    def test_two_users_on_two_nodes(self) -> Deferred:
+        """
+        Alice's tabs on one node and Bob's on another, sharing Redis, see
+        the same chat as on one node.
+        """
+        return ensureDeferred(self._on_two_nodes())
+
+    async def _on_two_nodes(self) -> None:
+        cluster = Cluster(self, count=2)
+        await cluster.start()
+        pages = []
+        for node in cluster.nodes:
+            example = ChatExample(reactor)
+            self.addCleanup(example.stop)
+            await example.start(web_port=0, snorky_url=node.ws_url,
+                                backend_url=node.backend_url, backend_key=CLUSTER_KEY)
+            pages.append(example.page_url)
+        await self.drive_browser(*pages)
 
     def _kill(self, twistd: Any) -> Deferred:
         if not twistd.ended.called:
