@@ -29,7 +29,7 @@ KEPT_PYTHON := make: could not update the Python packages (offline?); keeping th
 run: check $(VENV)/.run-installed node_modules/.installed $(REACT_BUNDLE)
 	$(PY) -m examples.players
 
-test: check setup chromium redis test-python test-js docs
+test: check setup chromium redis typecheck test-python test-js docs
 
 setup: check $(VENV)/.test-installed node_modules/.installed $(REACT_BUNDLE)
 
