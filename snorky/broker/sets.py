@@ -126,11 +126,14 @@ class SharedSets:
 
     def _beat(self) -> None:
         def done(lapsed: bool) -> None:
-            # A lapsed heartbeat after a first one: others took us for dead.
-            reaped, self._beaten = lapsed and self._beaten, True
-            if reaped:
-                self.log.warn("Broker: this node was silent too long and its "
-                              "members were removed; holding them again")
+            # No heartbeat of ours in Redis: others took us for dead, or
+            # Redis lost its data (also before our first beat reached it).
+            # Holding again what is already held changes nothing.
+            if lapsed and self._beaten:
+                self.log.warn("Broker: this node was silent too long or Redis "
+                              "lost its data; holding its members again")
+            self._beaten = True
+            if lapsed:
                 for hook in list(self.on_reaped):
                     hook()
 
@@ -414,7 +417,10 @@ class MemorySets(SharedSets):
 # holder count, "h"..#node..":"..node..member: a hold, "n"..#node..":"..node:
 # the node's holds there); P:seto:T:K a sorted set of members by arrival;
 # P:node:N the set of "T\nK" a node holds members of; P:nodes the nodes;
-# P:alive:N the heartbeat of node N, expiring after node_timeout.
+# P:alive:N says node N is alive, expiring after node_timeout (set by its
+# heartbeats, and by a join before its first one); P:beat:N likewise, set
+# by heartbeats only: a beat that finds none knows the node's holds may be
+# gone.
 
 _HOLD = b"""
 local function hold(node) return 'h' .. #node .. ':' .. node end
@@ -450,7 +456,7 @@ local function reap(P, node)
       end
     end
   end
-  redis.call('DEL', P .. ':node:' .. node, P .. ':alive:' .. node)
+  redis.call('DEL', P .. ':node:' .. node, P .. ':alive:' .. node, P .. ':beat:' .. node)
   redis.call('SREM', P .. ':nodes', node)
 end
 """
@@ -460,8 +466,9 @@ end
 _BEAT = _HOLD + b"""
 local P, me, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if ARGV[4] == 'leave' then reap(P, me) return 0 end
-local was = redis.call('EXISTS', P .. ':alive:' .. me)
+local was = redis.call('EXISTS', P .. ':beat:' .. me)
 redis.call('SET', P .. ':alive:' .. me, '1', 'PX', ttl)
+redis.call('SET', P .. ':beat:' .. me, '1', 'PX', ttl)
 redis.call('SADD', P .. ':nodes', me)
 for _, n in ipairs(redis.call('SMEMBERS', P .. ':nodes')) do
   if n ~= me and redis.call('EXISTS', P .. ':alive:' .. n) == 0 then reap(P, n) end

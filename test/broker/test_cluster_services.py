@@ -155,3 +155,51 @@ class ServicesAcrossNodesTests(TestCase):
             capture_output=True, text=True, check=True,
         ).stdout.split()
         self.assertEqual(keys, [])
+
+
+class RedisRestartTests(TestCase):
+    """
+    Redis restarted without its data.
+    """
+
+    timeout = 120
+
+    async def test_members_held_again_after_redis_restart(self) -> None:
+        """
+        After Redis comes back empty, each node holds its chat members
+        again within a heartbeat, so a newcomer is told of everyone.
+        """
+        cluster = Cluster(self, count=2,
+                          config="[broker]\nnode_timeout = {}\n".format(NODE_TIMEOUT))
+        await cluster.start()
+        a, b = cluster.nodes
+        clients = []
+        for node, identity in ((a, ALICE), (b, BOB)):
+            client = await browser(node, identity)
+            transport: Any = client.protocol.transport
+            self.addCleanup(transport.abortConnection)
+            await client.call("chat", "join", channel="room")
+            clients.append(client)
+        cluster.redis.stop()
+        cluster.redis.start()
+        await cluster.connected(times=2)
+        carol = await browser(a, {"id": 3})
+        transport = carol.protocol.transport
+        self.addCleanup(transport.abortConnection)
+        deadline = time.monotonic() + NODE_TIMEOUT * 3
+        members: Any = None
+        while time.monotonic() < deadline:
+            members = (await carol.call("chat", "join", channel="room"))["data"]["members"]
+            if len(members) == 3:
+                break
+            await carol.call("chat", "leave", channel="room")
+            await notification_or_none(carol)
+        self.assertEqual(sorted(m["id"] for m in members), [1, 2, 3],
+                         a.output[-1500:] + b.output[-1500:])
+
+
+async def notification_or_none(client: WSTestClient) -> Any:
+    try:
+        return await client.next_notification(0.2)
+    except Exception:
+        return None

@@ -176,6 +176,7 @@ class RedisSetsTests(SetsContract, TestCase):
         keys = await self.a._command("execute_command", "KEYS", "*")
         self.assertNotIn(b"snorky:node:b", keys)
         self.assertNotIn(b"snorky:alive:b", keys)
+        self.assertNotIn(b"snorky:beat:b", keys)
         self.silence(self.a)
         ttl = await self.a._command("execute_command", "PTTL", "snorky:set:chat:chat:c")
         self.assertTrue(0 < ttl <= 3000, ttl)
