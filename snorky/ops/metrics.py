@@ -488,8 +488,9 @@ class Metrics:
         delay = -1.0
         now = self.reactor.seconds()
         for port in self.ports:
-            call = getattr(port.websocket, "_flush_call", None)
-            if call is not None and call.active():
+            writes = getattr(port.websocket, "writes", None)
+            call = writes.last_call() if writes is not None else None
+            if call is not None:
                 delay = max(delay, call.getTime() - now)
         if delay < 0:
             histogram.observe(self.clock() - started)

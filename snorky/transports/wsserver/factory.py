@@ -53,13 +53,6 @@ class ServerFactory(WebSocketServerFactory):
         self.connections = connections
         self.writes = WriteRounds(self.reactor, options.write_delay)
 
-    @property
-    def _flush_call(self) -> Any:
-        # What snorky.ops reads to time a publish until its frames are
-        # written (its name from before the write schedule moved to
-        # WriteRounds); prefer self.writes.last_call().
-        return self.writes.last_call()
-
 
 def websocket_resource(factory: ServerFactory) -> IResource:
     """
