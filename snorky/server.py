@@ -41,8 +41,11 @@ from snorky.limits import (
 )
 from snorky.loglimit import LogLimiter
 from snorky.ports import UNKEYED_PROTOCOLS, PortSpec, PortSpecError
+from snorky.ops import OpsService
+from snorky.ops.service import check_exposure
 from snorky.registry import ServiceRegistry
 from snorky.transports.http import BackendOptions, backend_resource
+from snorky.transports.sockjs import SockJSOptions, sockjs_resource
 from snorky.transports.websocket import (
     SnorkyWebSocketFactory,
     WebSocketOptions,
@@ -67,12 +70,6 @@ STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 SCRIPTS = ("snorky.js", "snorky-angular.js", "snorky-knockout.js")
 
 
-def _sockjs_options() -> Any:
-    from snorky.transports.sockjs import SockJSOptions
-
-    return SockJSOptions()
-
-
 @dataclass
 class ServerOptions:
     """
@@ -92,7 +89,7 @@ class ServerOptions:
     """
 
     websocket: WebSocketOptions = field(default_factory=WebSocketOptions)
-    sockjs: Any = field(default_factory=_sockjs_options)
+    sockjs: SockJSOptions = field(default_factory=SockJSOptions)
     backend_key: Optional[str] = None
     backend_max_body_size: int = 1 << 20
     backend_timeout: float = 30.0
@@ -155,8 +152,6 @@ class SnorkySite(Site):
             root.putChild(b"ws", websocket_resource(factory))
             self.closers.append(factory.close_all)
         if "sockjs" in protocols:
-            from snorky.transports.sockjs import sockjs_resource
-
             sockjs = sockjs_resource(
                 registry, options.sockjs, reactor=reactor, websocket=options.websocket
             )
@@ -371,8 +366,6 @@ def make_service(
             broker.setServiceParent(top)
     ops = None
     if any("ops" in spec.protocols for spec in ports):
-        from snorky.ops import OpsService
-
         ops = OpsService(options.ops, reactor)
         ops.setServiceParent(top)
     for spec in ports:
@@ -433,8 +426,6 @@ def attach_broker(registries: Mapping[str, ServiceRegistry], broker: Any) -> Non
 
 
 def _ops_port(ops: Any, spec: PortSpec, reactor: Any) -> "PortService":
-    from snorky.ops.service import check_exposure
-
     spec = loopback_by_default(spec)
     check_exposure(spec, ops.options)
     return PortService(spec, ops.site(), reactor)

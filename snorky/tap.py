@@ -20,6 +20,7 @@ from snorky.ops.resource import OpsOptions
 from snorky.ports import PortSpec, PortSpecError, parse_port_spec
 from snorky.registry import ServiceRegistry
 from snorky.server import ListenError, ServerOptions, make_service
+from snorky.transports.sockjs import SockJSOptions
 from snorky.transports.websocket import WebSocketOptions
 
 __all__ = ["Options", "ConfigError", "makeService", "DEFAULT_PORTS"]
@@ -244,8 +245,6 @@ def server_options(options: Mapping[str, Any], key: Optional[str]) -> ServerOpti
         max_connections=options["max-connections"],
         write_delay=options["write-delay"],
     )
-    from snorky.transports.sockjs import SockJSOptions
-
     sockjs = SockJSOptions(
         heartbeat_delay=options["sockjs-heartbeat"],
         disconnect_delay=options["sockjs-disconnect-delay"],

@@ -814,3 +814,42 @@ class AsynchronousCommandTests(RPCTestMixin, TestCase):
             written,
             [b'{"service":"svc","message":{"type":"response","callId":3,"data":[1]}}'],
         )
+
+
+class ParamsCheckTests(TestCase):
+    """
+    The fast check of a call's params agrees with ``Signature.bind``.
+    """
+
+    def test_agrees_with_bind(self) -> None:
+        """
+        For commands of every parameter kind and many params, the check
+        accepts exactly what ``Signature.bind`` accepts.
+        """
+        import inspect
+
+        from snorky.services.base import _Params
+
+        def plain(self: Any, req: Any, a: Any, b: Any = 1) -> None: ...
+        def keyword_only(self: Any, req: Any, *, a: Any, b: Any = 1) -> None: ...
+        def any_keyword(self: Any, req: Any, a: Any, **rest: Any) -> None: ...
+        def star_args(self: Any, req: Any, *args: Any, a: Any = 1) -> None: ...
+        def positional_only(self: Any, req: Any, a: Any, /, b: Any = 1) -> None: ...
+        def leading_only(self: Any, req: Any, /, **rest: Any) -> None: ...
+        def too_few(self: Any) -> None: ...
+
+        param_sets: List[Dict[str, Any]] = [
+            {}, {"a": 1}, {"b": 2}, {"a": 1, "b": 2}, {"a": 1, "c": 3},
+            {"req": 1}, {"self": 1}, {"a": 1, "req": 1}, {"rest": 1}, {"args": 1},
+        ]
+        for function in (plain, keyword_only, any_keyword, star_args,
+                         positional_only, leading_only, too_few):
+            check = _Params(function, 2)
+            for params in param_sets:
+                try:
+                    inspect.signature(function).bind(None, None, **params)
+                    expected = True
+                except TypeError:
+                    expected = False
+                self.assertEqual(check.accept(params, None, None), expected,
+                                 (function.__name__, params))
