@@ -43,6 +43,7 @@ from snorky.loglimit import LogLimiter
 from snorky.ports import UNKEYED_PROTOCOLS, PortSpec, PortSpecError
 from snorky.ops import OpsService
 from snorky.ops.service import check_exposure
+from snorky.reactors import default_reactor
 from snorky.registry import ServiceRegistry
 from snorky.transports.http import BackendOptions, backend_resource
 from snorky.transports.sockjs import SockJSOptions, sockjs_resource
@@ -216,8 +217,7 @@ class PortService(Service):
         limits: Optional[PortLimits] = None,
         backend: bool = False,
     ) -> None:
-        if reactor is None:
-            from twisted.internet import reactor
+        reactor = default_reactor(reactor)
         self.spec = spec
         self.site = site
         self.backend = backend

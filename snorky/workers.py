@@ -38,6 +38,8 @@ from twisted.web.proxy import ProxyClient, ProxyClientFactory
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
+from snorky.reactors import default_reactor
+
 __all__ = [
     "WorkerInfo",
     "parse_worker",
@@ -148,8 +150,7 @@ class Supervisor(ProcessMonitor):
 
     def __init__(self, count: int, argv: Sequence[str], env: Mapping[str, str],
                  kill_time: int = 15, reactor: Any = None) -> None:
-        if reactor is None:
-            from twisted.internet import reactor
+        reactor = default_reactor(reactor)
         super().__init__(reactor=reactor)
         self.killTime = kill_time
         self.minRestartDelay = 1

@@ -23,6 +23,7 @@ from snorky.broker.interface import (
     Receiver,
 )
 from snorky.broker.sets import MemorySets
+from snorky.reactors import default_reactor
 
 __all__ = ["InProcessBroker", "new_node_id"]
 
@@ -68,8 +69,7 @@ class InProcessBroker:
         reactor: Any = None,
         node_timeout: float = 10.0,
     ) -> None:
-        if reactor is None:
-            from twisted.internet import reactor
+        reactor = default_reactor(reactor)
         self.reactor = reactor
         self.shared = shared
         self.node_id = node_id or new_node_id()

@@ -52,6 +52,7 @@ from snorky.broker.interface import (
 from snorky.broker.local import new_node_id
 from snorky.broker.sets import RedisSets
 from snorky.broker.url import BrokerURL
+from snorky.reactors import default_reactor
 
 __all__ = ["RedisBroker"]
 
@@ -323,8 +324,7 @@ class RedisBroker(MultiService):
             raise ValueError("max_log_length must be at least 1")
         if max_log_age <= 0:
             raise ValueError("max_log_age must be positive")
-        if reactor is None:
-            from twisted.internet import reactor
+        reactor = default_reactor(reactor)
         self.reactor = reactor
         self.url = url
         self.node_id = node_id or new_node_id()

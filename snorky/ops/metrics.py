@@ -33,6 +33,7 @@ from prometheus_client.core import (
 
 from snorky.ops.counting import PortCounts, PortRegistry
 from snorky.ops.gcpauses import GCPauses
+from snorky.reactors import default_reactor
 from snorky.registry import ServiceRegistry
 from snorky.services.base import RPCService, Service
 
@@ -354,8 +355,7 @@ class Metrics:
     """
 
     def __init__(self, reactor: Any = None, clock: Callable[[], float] = time.perf_counter):
-        if reactor is None:
-            from twisted.internet import reactor
+        reactor = default_reactor(reactor)
         self.reactor = reactor
         self.clock = clock
         self.registry = CollectorRegistry()

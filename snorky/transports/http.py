@@ -22,6 +22,7 @@ from snorky.broker.interface import BROKER_UNAVAILABLE
 from snorky.client import Client
 from snorky.envelopes import EnvelopeError, decode_envelope, encode
 from snorky.loglimit import LogLimiter
+from snorky.reactors import default_reactor
 from snorky.services.base import RPCService
 from snorky.transports._addresses import address_text
 
@@ -175,8 +176,7 @@ class _BackendResource(Resource):
         self, registry: "ServiceRegistry", options: BackendOptions, reactor: Any
     ) -> None:
         super().__init__()
-        if reactor is None:
-            from twisted.internet import reactor
+        reactor = default_reactor(reactor)
         self._registry = registry
         self._options = options
         self._key = options.key.encode("utf-8")

@@ -27,7 +27,7 @@ from snorky.services.pubsub import PubSubBackend, PubSubService
 from snorky.transports.http import BackendClient, BackendOptions, backend_resource
 from snorky.transports.websocket import SnorkyWebSocketFactory
 from test.helpers import RecordingClient
-from test.transports.test_websocket import LoopbackMixin
+from test.wsfixtures import LoopbackMixin
 
 KEY = "s3cret-backend-key-for-tests"
 
