@@ -22,9 +22,9 @@ _HEAD = """<!doctype html>
   <script>
     document.domain = document.domain;
     var c = parent.{callback};
-    c.start();
-    function p(d) {{c.message(d);}};
-    window.onload = function() {{c.stop();}};
+    if (c) {{c.start();}}
+    function p(d) {{if (c) {{c.message(d);}}}};
+    window.onload = function() {{if (c) {{c.stop();}}}};
   </script>
 """
 
@@ -32,7 +32,9 @@ _HEAD = """<!doctype html>
 def htmlfile(sessions: HTTPSessions, request: Request, session_id: str) -> Union[bytes, int]:
     """
     Stream frames as ``<script>`` elements of an HTML page loaded in a
-    hidden iframe; the page calls the ``c`` callback of its parent.
+    hidden iframe; the page calls the ``c`` callback of its parent, unless
+    the parent has dropped it (sockjs-client does when it closes while a
+    page is still loading: calling it then would throw in the page).
     """
     callback = callback_of(request)
     if isinstance(callback, bytes):

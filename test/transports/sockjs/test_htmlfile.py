@@ -1,5 +1,9 @@
 """Tests for snorky.transports.sockjs.htmlfile."""
 
+import re
+import shutil
+import subprocess
+
 from twisted.trial.unittest import TestCase
 
 from test.transports.sockjs.httpstub import HandlerLog, SiteStub
@@ -27,6 +31,25 @@ class HtmlfileTests(TestCase):
         self.assertGreater(len(head), 1024)
         self.assertIn(b"var c = parent.cb.x_1;", head)
         self.assertEqual(response.chunks[1], b'<script>\np("o");\n</script>\r\n')
+
+    def test_callback_gone(self):
+        """
+        The page's script runs without an error in a parent that has
+        dropped the callback (a page that loads after its client closed).
+        """
+        self.stub.open(method=b"GET", path=b"/0/sid/htmlfile?c=cb.x_1")
+        self.stub.send("after")
+        conn, _ = self.stub.open(method=b"GET", path=b"/0/other/htmlfile?c=cb.x_1")
+        page = b"".join(conn.response().chunks).decode("utf-8")
+        scripts = "\n".join(re.findall(r"<script>(.*?)</script>", page, re.S))
+        node = shutil.which("node")
+        self.assertIsNotNone(node, "node is needed for this test")
+        program = (
+            "var document = {domain: 'x'}, window = {}, parent = {cb: {}};\n"
+            + scripts + "\nwindow.onload(); console.log('ran');"
+        )
+        result = subprocess.run([node, "-e", program], capture_output=True, text=True, timeout=30)
+        self.assertEqual((result.returncode, result.stdout.strip()), (0, "ran"), result.stderr)
 
     def test_escapes_script_end(self):
         """
