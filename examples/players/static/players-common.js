@@ -1,8 +1,7 @@
 /*
- * What the React and Vue pages of the Players example share (an ES
- * module; the Knockout page, players.js, is a classic script of its own):
- * the page's configuration, the REST API, and the page URL's query
- * (transport=sockjs, color=...).
+ * What the Knockout, React and Vue pages of the Players example share (an
+ * ES module): the page's configuration, the REST API, and the page URL's
+ * query (transport=sockjs, color=...).
  *
  * The list comes from GET /api/players with the header "X-Snorky:
  * Subscribe"; the answer carries a DataSync subscription token, which the
