@@ -112,6 +112,37 @@ class RecordingClient(Client):
         """
         return self.sent.pop(0)
 
+class ServiceNode:
+    """
+    One node of a cluster in one process: *service* on its own broker
+    (``broker.another_node()`` of a shared in-process broker), in a
+    registry of its own, with clients to connect and commands to call.
+    """
+
+    def __init__(self, broker: Any, service: Any, clock: Any = None) -> None:
+        self.broker = broker
+        self.service = service
+        service.use_broker(broker)
+        self.registry = ServiceRegistry([service], clock=clock or broker.reactor)
+
+    def connect(self, identity: Any = None) -> RecordingClient:
+        client = RecordingClient()
+        if identity is not None:
+            client.identity = identity
+        self.registry.client_connected(client)
+        return client
+
+    def call(self, client: RecordingClient, command: str, **params: Any) -> Any:
+        """
+        Call *command* of the service as *client*; returns its answer.
+        """
+        name = self.service.name
+        self.registry.process_message_from(
+            client, name, {"command": command, "params": params, "callId": 1}
+        )
+        return [m for m in client.messages(name) if m.get("callId") == 1][-1]
+
+
 
 class ServiceCalls:
     """

@@ -9,10 +9,9 @@ from typing import Any, List
 from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
-from snorky import ServiceRegistry
 from snorky.broker import InProcessBroker
 from snorky.services.chat import ChatService
-from test.helpers import RecordingClient
+from test.helpers import RecordingClient, ServiceNode
 from test.services.test_chat import ALICE, BOB, ChatServiceTests
 
 
@@ -24,30 +23,6 @@ class SharedBrokerChatServiceTests(ChatServiceTests):
     def setUp(self) -> None:
         super().setUp()
         self.chat.use_broker(InProcessBroker(shared=True, reactor=self.clock))
-
-
-class Node:
-    """
-    One node: a Chat service on its own broker of a shared cluster.
-    """
-
-    def __init__(self, broker: InProcessBroker, clock: Clock) -> None:
-        self.broker = broker
-        self.chat = ChatService("chat", clock=clock)
-        self.chat.use_broker(broker)
-        self.registry = ServiceRegistry([self.chat], clock=clock)
-
-    def connect(self, identity: Any) -> RecordingClient:
-        client = RecordingClient()
-        client.identity = identity
-        self.registry.client_connected(client)
-        return client
-
-    def call(self, client: RecordingClient, command: str, **params: Any) -> Any:
-        self.registry.process_message_from(
-            client, "chat", {"command": command, "params": params, "callId": 1}
-        )
-        return [m for m in client.messages("chat") if m.get("callId") == 1][-1]
 
 
 def events(client: RecordingClient, kind: str = "presence") -> List[Any]:
@@ -66,8 +41,8 @@ class ChatAcrossNodesTests(TestCase):
     def setUp(self) -> None:
         self.clock = Clock()
         broker = InProcessBroker(shared=True, reactor=self.clock, node_timeout=8)
-        self.a = Node(broker, self.clock)
-        self.b = Node(broker.another_node(), self.clock)
+        self.a = ServiceNode(broker, ChatService("chat", clock=self.clock), self.clock)
+        self.b = ServiceNode(broker.another_node(), ChatService("chat", clock=self.clock), self.clock)
 
     def test_members_and_presence_across_nodes(self) -> None:
         """
@@ -168,8 +143,8 @@ class ChatAcrossNodesTests(TestCase):
         bob = self.a.connect(BOB)
         self.assertEqual(self.a.call(bob, "join", channel="d")["message"],
                          "Broker unavailable")
-        self.assertNotIn(bob, self.a.chat.memberships)
-        self.assertNotIn('"d"', self.a.chat.channels)
+        self.assertNotIn(bob, self.a.service.memberships)
+        self.assertNotIn('"d"', self.a.service.channels)
 
 
 class JoinGateTests(TestCase):

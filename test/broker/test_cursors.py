@@ -9,10 +9,9 @@ from typing import Any, List
 from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
-from snorky import ServiceRegistry
 from snorky.broker import InProcessBroker
 from snorky.services.cursors import CursorsService
-from test.helpers import RecordingClient
+from test.helpers import RecordingClient, ServiceNode
 from test.services.test_cursors import ALICE, BOB, CursorsServiceTests
 
 
@@ -24,30 +23,6 @@ class SharedBrokerCursorsServiceTests(CursorsServiceTests):
     def setUp(self) -> None:
         super().setUp()
         self.cursors.use_broker(InProcessBroker(shared=True, reactor=Clock()))
-
-
-class Node:
-    """
-    One node: a Cursors service on its own broker of a shared cluster.
-    """
-
-    def __init__(self, broker: InProcessBroker) -> None:
-        self.broker = broker
-        self.service = CursorsService("cursors")
-        self.service.use_broker(broker)
-        self.registry = ServiceRegistry([self.service], clock=broker.reactor)
-
-    def connect(self, identity: Any) -> RecordingClient:
-        client = RecordingClient()
-        client.identity = identity
-        self.registry.client_connected(client)
-        return client
-
-    def call(self, client: RecordingClient, command: str, **params: Any) -> Any:
-        self.registry.process_message_from(
-            client, "cursors", {"command": command, "params": params, "callId": 1}
-        )
-        return [m for m in client.messages("cursors") if m.get("callId") == 1][-1]
 
 
 def notes(client: RecordingClient) -> List[Any]:
@@ -63,13 +38,13 @@ class CursorsAcrossNodesTests(TestCase):
     def setUp(self) -> None:
         self.clock = Clock()
         broker = InProcessBroker(shared=True, reactor=self.clock, node_timeout=8)
-        self.a = Node(broker)
-        self.b = Node(broker.another_node())
+        self.a = ServiceNode(broker, CursorsService("cursors"))
+        self.b = ServiceNode(broker.another_node(), CursorsService("cursors"))
         self.alice, self.bob = self.a.connect(ALICE), self.b.connect(BOB)
         self.a.call(self.alice, "join", document="doc")
         self.b.call(self.bob, "join", document="doc")
 
-    def create(self, node: Node, client: RecordingClient, handle: Any, position: Any = 0) -> Any:
+    def create(self, node: ServiceNode, client: RecordingClient, handle: Any, position: Any = 0) -> Any:
         return node.call(client, "createCursor", privateHandle=handle, document="doc",
                          position=position, status="idle")
 

@@ -9,10 +9,9 @@ from typing import Any
 from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
-from snorky import ServiceRegistry
 from snorky.broker import InProcessBroker
 from snorky.services.messaging import MessagingService
-from test.helpers import RecordingClient
+from test.helpers import RecordingClient, ServiceNode
 from test.services.test_messaging import MessagingServiceTests
 
 
@@ -26,29 +25,6 @@ class SharedBrokerMessagingServiceTests(MessagingServiceTests):
         self.messaging.use_broker(InProcessBroker(shared=True, reactor=Clock()))
 
 
-class Node:
-    """
-    One node: a Messaging service on its own broker of a shared cluster.
-    """
-
-    def __init__(self, broker: InProcessBroker) -> None:
-        self.broker = broker
-        self.service = MessagingService("messaging")
-        self.service.use_broker(broker)
-        self.registry = ServiceRegistry([self.service], clock=broker.reactor)
-
-    def connect(self) -> RecordingClient:
-        client = RecordingClient()
-        self.registry.client_connected(client)
-        return client
-
-    def call(self, client: RecordingClient, command: str, **params: Any) -> Any:
-        self.registry.process_message_from(
-            client, "messaging", {"command": command, "params": params, "callId": 1}
-        )
-        return [m for m in client.messages("messaging") if m.get("callId") == 1][-1]
-
-
 class MessagingAcrossNodesTests(TestCase):
     """
     Two Messaging services on one shared broker behave as one.
@@ -57,8 +33,8 @@ class MessagingAcrossNodesTests(TestCase):
     def setUp(self) -> None:
         self.clock = Clock()
         broker = InProcessBroker(shared=True, reactor=self.clock, node_timeout=8)
-        self.a = Node(broker)
-        self.b = Node(broker.another_node())
+        self.a = ServiceNode(broker, MessagingService("messaging"))
+        self.b = ServiceNode(broker.another_node(), MessagingService("messaging"))
 
     def test_names_unique_cluster_wide(self) -> None:
         """
