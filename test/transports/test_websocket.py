@@ -6,7 +6,7 @@ loopback sockets.
 
 import json
 import struct
-from typing import List
+from typing import Any, List, Tuple
 
 from twisted.internet import reactor
 from twisted.internet.error import ConnectionDone
@@ -110,19 +110,27 @@ class WebSocketProtocolUnitTests(TestCase):
         self.assertEqual(transport.value().count(b"x" * 400), 10)
         protocol.connectionLost(Failure(ConnectionDone()))
 
+    def open_recorded(self, write_delay: float) -> Tuple[Clock, Any, Any, List[bytes]]:
+        """
+        A connection on a ``Clock`` with *write_delay*, its client, and
+        the list its transport's writes go to.
+        """
+        clock = Clock()
+        protocol, transport = open_on_string_transport(
+            unit_factory(self.registry, clock, write_delay=write_delay)
+        )
+        [client] = self.presence.connected
+        writes: List[bytes] = []
+        transport.write = writes.append  # type: ignore[method-assign]
+        return clock, protocol, client, writes
+
     def test_quiet_message_written_at_end_of_turn(self) -> None:
         """
         Fan-out messages to a connection that was not written to within
         write_delay go out together at the end of the reactor turn, not
         after the delay.
         """
-        clock = Clock()
-        protocol, transport = open_on_string_transport(
-            unit_factory(self.registry, clock, write_delay=0.05)
-        )
-        [client] = self.presence.connected
-        writes: List[bytes] = []
-        transport.write = writes.append  # type: ignore[method-assign]
+        clock, protocol, client, writes = self.open_recorded(write_delay=0.05)
         send_to_clients([client], {"service": "echo", "message": "one"})
         send_to_clients([client], {"service": "echo", "message": "two"})
         self.assertEqual(writes, [])
@@ -141,13 +149,7 @@ class WebSocketProtocolUnitTests(TestCase):
         ago wait until that much time has passed, then go out together, in
         order, in one write.
         """
-        clock = Clock()
-        protocol, transport = open_on_string_transport(
-            unit_factory(self.registry, clock, write_delay=0.05)
-        )
-        [client] = self.presence.connected
-        writes: List[bytes] = []
-        transport.write = writes.append  # type: ignore[method-assign]
+        clock, protocol, client, writes = self.open_recorded(write_delay=0.05)
         send_to_clients([client], {"service": "echo", "message": "one"})
         clock.advance(0)
         clock.advance(0.01)
@@ -168,13 +170,7 @@ class WebSocketProtocolUnitTests(TestCase):
         end of the reactor turn even on a busy connection, together with
         the fan-out messages queued before it, which keep their order.
         """
-        clock = Clock()
-        protocol, transport = open_on_string_transport(
-            unit_factory(self.registry, clock, write_delay=0.05)
-        )
-        [client] = self.presence.connected
-        writes: List[bytes] = []
-        transport.write = writes.append  # type: ignore[method-assign]
+        clock, protocol, client, writes = self.open_recorded(write_delay=0.05)
         send_to_clients([client], {"service": "echo", "message": "one"})
         clock.advance(0)
         clock.advance(0.01)
